@@ -1,0 +1,88 @@
+"""Rating campaigns: guidelines, item kind, overlap, gold rate, lease TTL, what answers are allowed.
+
+hitl campaign create helpfulness --overlap 3 --gold-rate 0.1 --guidelines-file guide.md
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+
+from hitl.config import CampaignSettings
+from hitl.errors import Conflict, NotFound
+from hitl.store import Store
+from hitl.store.schema import campaigns, items
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    settings: CampaignSettings
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+
+_SETTING_NAMES = [f.name for f in dataclasses.fields(CampaignSettings)]
+
+
+def _row_to_campaign(row) -> Campaign:
+    return Campaign(id=row.id, settings=CampaignSettings(**{k: getattr(row, k) for k in _SETTING_NAMES}))
+
+
+def create_campaign(store: Store, settings: CampaignSettings) -> Campaign:
+    settings.validate()
+    with store.write() as conn:
+        if conn.execute(select(campaigns.c.id).where(campaigns.c.name == settings.name)).first():
+            raise Conflict(f"campaign {settings.name!r} already exists (see `hitl campaign list`)")
+        cid = conn.execute(
+            insert(campaigns).values(**dataclasses.asdict(settings), created_at=time.time())
+        ).inserted_primary_key[0]
+    return Campaign(id=cid, settings=settings)
+
+
+def get_campaign(store: Store, name_or_id: str | int) -> Campaign:
+    column = campaigns.c.id if isinstance(name_or_id, int) else campaigns.c.name
+    with store.read() as conn:
+        row = conn.execute(select(campaigns).where(column == name_or_id)).first()
+    if row is None:
+        raise NotFound(
+            f"no campaign {name_or_id!r} (see `hitl campaign list`, or create it with `hitl campaign create`)"
+        )
+    return _row_to_campaign(row)
+
+
+def list_campaigns(store: Store) -> list[Campaign]:
+    with store.read() as conn:
+        return [_row_to_campaign(r) for r in conn.execute(select(campaigns).order_by(campaigns.c.id))]
+
+
+def update_campaign(store: Store, name: str, **changes) -> Campaign:
+    """Change settings of an existing campaign (the name and item kind are fixed once items exist)."""
+    current = get_campaign(store, name)
+    new = dataclasses.replace(current.settings, **changes)
+    new.validate()
+    with store.write() as conn:
+        conn.execute(update(campaigns).where(campaigns.c.id == current.id).values(**dataclasses.asdict(new)))
+    return Campaign(id=current.id, settings=new)
+
+
+def item_counts(store: Store, campaign: Campaign) -> dict[str, int]:
+    """Items by status (open / done / retired) plus the number of gold items."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(items.c.status, items.c.is_gold, func.count())
+            .where(items.c.campaign_id == campaign.id)
+            .group_by(items.c.status, items.c.is_gold)
+        ).all()
+    counts = {"open": 0, "done": 0, "retired": 0, "gold": 0}
+    for status, is_gold, n in rows:
+        if is_gold:
+            counts["gold"] += n
+        else:
+            counts[status] = counts.get(status, 0) + n
+    return counts

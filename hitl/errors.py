@@ -1,0 +1,35 @@
+"""User-facing errors: each says what went wrong and what to do. The CLI prints them without a traceback."""
+
+
+class HitlError(Exception):
+    """Base of every error a user can fix. `str(err)` is the whole message."""
+
+    status_code = 400
+
+
+class InvalidInput(HitlError):
+    """Input that breaks a rule (empty text, unknown role, chosen == rejected, ...)."""
+
+
+class NotFound(HitlError):
+    status_code = 404
+
+
+class Conflict(HitlError):
+    """The request clashes with stored state (a duplicate id, an idempotency key reused elsewhere)."""
+
+    status_code = 409
+
+
+class AuthError(HitlError):
+    status_code = 401
+
+
+class Forbidden(HitlError):
+    status_code = 403
+
+
+class LeaseError(HitlError):
+    """A submit, skip or release on a lease that is expired, already used, released or someone else's."""
+
+    status_code = 409

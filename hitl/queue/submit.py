@@ -1,0 +1,153 @@
+"""Recording a judgment exactly once: `submit(store, lease_token, idempotency_key, judgment)`.
+
+A repeat with the same key returns the first result (double clicks, retries, stale tabs); an
+expired, released, skipped, used or foreign lease is refused and nothing is recorded; an item never
+collects more judgments than its campaign's overlap. One write transaction per submit.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hitl.config import FLAGS
+from hitl.errors import Conflict, InvalidInput, LeaseError
+from hitl.queue.assign import check_lease_usable
+from hitl.queue.types import JudgmentInput, SubmitResult
+from hitl.store import Store
+from hitl.store.schema import campaigns, items, judgments, leases
+from hitl.users import User
+
+MAX_RATIONALE_CHARS = 5_000
+MAX_CORRECTION_BYTES = 200_000
+
+
+def validate_judgment(j: JudgmentInput, response_ids: list[int], settings) -> JudgmentInput:
+    """Check a judgment against its item and campaign; return it with a canonical ranking filled in."""
+    pairwise = settings.item_kind == "pairwise"
+    if not isinstance(j.strength, int) or not 0 <= j.strength <= 3:
+        raise InvalidInput("strength must be 0 (tie), 1, 2 or 3 (much better)")
+    if j.tie and not (settings.allow_tie or (j.both_bad and settings.allow_both_bad)):
+        raise InvalidInput("this campaign does not allow ties: pick the better response")
+    if j.both_bad and not settings.allow_both_bad:
+        raise InvalidInput("this campaign does not allow 'both bad': pick the better response")
+    if j.tie and not pairwise:
+        raise InvalidInput("ties are only for pairwise items: rank every response")
+    ranking = [int(r) for r in j.ranking]
+    if j.tie:
+        if j.strength != 0:
+            raise InvalidInput("a tie has strength 0")
+        ranking = ranking or list(response_ids)
+    elif pairwise and j.strength == 0:
+        raise InvalidInput("strength 0 means a tie: set tie, or give strength 1-3")
+    if sorted(ranking) != sorted(response_ids):
+        raise InvalidInput(f"ranking must list each of the item's responses {sorted(response_ids)} once")
+    unknown = set(j.flags) - set(FLAGS)
+    if unknown:
+        raise InvalidInput(f"unknown flag(s) {', '.join(sorted(unknown))}: use {', '.join(FLAGS)}")
+    if len(j.rationale or "") > MAX_RATIONALE_CHARS:
+        raise InvalidInput(f"rationale is longer than {MAX_RATIONALE_CHARS} characters")
+    if settings.require_rationale and (j.tie or j.both_bad) and not (j.rationale or "").strip():
+        raise InvalidInput("this campaign asks for a rationale with ties and 'both bad'")
+    correction = j.correction.strip() if j.correction else None
+    if correction and len(correction.encode()) > MAX_CORRECTION_BYTES:
+        raise InvalidInput(f"the corrected response is over {MAX_CORRECTION_BYTES:,} bytes")
+    if j.seconds_on_item is not None and not 0 <= j.seconds_on_item < 10**7:
+        raise InvalidInput("seconds_on_item must be a non-negative number of seconds")
+    return JudgmentInput(
+        ranking=ranking,
+        strength=j.strength,
+        tie=j.tie,
+        both_bad=j.both_bad,
+        flags=sorted(set(j.flags)),
+        rationale=(j.rationale or "").strip(),
+        correction=correction or None,
+        seconds_on_item=j.seconds_on_item,
+    )
+
+
+def _earlier_result(conn: Connection, user_id: int, key: str, lease_id: int) -> SubmitResult | None:
+    row = conn.execute(
+        select(judgments.c.id, judgments.c.item_id, judgments.c.lease_id).where(
+            judgments.c.user_id == user_id, judgments.c.idempotency_key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.lease_id != lease_id:
+        raise Conflict("this idempotency key was already used for another item: send a fresh key per judgment")
+    return SubmitResult(judgment_id=row.id, item_id=row.item_id, duplicate=True)
+
+
+def submit(
+    store: Store, lease_token: str, idempotency_key: str, judgment: JudgmentInput, user: User | None = None
+) -> SubmitResult:
+    """Record `judgment` for the item under `lease_token`, exactly once per idempotency key.
+
+    `user`, when given, must own the lease (the web app and API always pass the caller).
+    """
+    if not idempotency_key or len(idempotency_key) > 128:
+        raise InvalidInput("an idempotency key of 1-128 characters is required")
+    now = time.time()
+    try:
+        with store.write() as conn:
+            lease_q = select(leases).where(leases.c.token == lease_token)
+            if store.dialect == "postgresql":
+                lease_q = lease_q.with_for_update()
+            lease = conn.execute(lease_q).first()
+            if lease is not None and (user is None or lease.user_id == user.id):
+                earlier = _earlier_result(conn, lease.user_id, idempotency_key, lease.id)
+                if earlier is not None:
+                    return earlier
+            check_lease_usable(lease, user, now)
+            item_q = (
+                select(items, campaigns)
+                .join(campaigns, campaigns.c.id == items.c.campaign_id)
+                .where(items.c.id == lease.item_id)
+            )
+            if store.dialect == "postgresql":
+                item_q = item_q.with_for_update(of=items)
+            item = conn.execute(item_q).first()
+            clean = validate_judgment(judgment, list(item.response_ids), item)
+            if not item.is_gold and item.judgment_count >= item.overlap:
+                raise LeaseError("this item already has all the judgments it needs: fetch a new item")
+            jid = conn.execute(
+                insert(judgments).values(
+                    item_id=lease.item_id,
+                    user_id=lease.user_id,
+                    lease_id=lease.id,
+                    ranking=clean.ranking,
+                    strength=clean.strength,
+                    tie=clean.tie,
+                    both_bad=clean.both_bad,
+                    flags=clean.flags,
+                    rationale=clean.rationale,
+                    correction=clean.correction,
+                    seconds_on_item=clean.seconds_on_item,
+                    display_order=lease.display_order,
+                    idempotency_key=idempotency_key,
+                    source="queue",
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            done = (items.c.judgment_count + 1 >= item.overlap) & items.c.is_gold.is_(False)
+            conn.execute(
+                update(items)
+                .where(items.c.id == lease.item_id)
+                .values(
+                    judgment_count=items.c.judgment_count + 1,
+                    status=case((done, "done"), else_=items.c.status),
+                )
+            )
+            conn.execute(update(leases).where(leases.c.id == lease.id).values(state="submitted", closed_at=now))
+    except IntegrityError:
+        # A concurrent submit with the same key won the race: answer with its result.
+        with store.read() as conn:
+            lease = conn.execute(select(leases).where(leases.c.token == lease_token)).first()
+            earlier = lease and _earlier_result(conn, lease.user_id, idempotency_key, lease.id)
+        if earlier:
+            return earlier
+        raise LeaseError("this item was already judged by this user") from None
+    return SubmitResult(judgment_id=jid, item_id=lease.item_id, duplicate=False)

@@ -1,0 +1,157 @@
+"""Connections to the store: URL-selected SQLite or PostgreSQL, with the transaction rules each needs.
+
+    python -c "from hitl.store import open_store; open_store('sqlite:///hitl.db')"
+
+SQLite: WAL journal, a busy timeout, and every write in `BEGIN IMMEDIATE` so that two writers never
+deadlock on a lock upgrade. Within one process all writes go through a single connection (a pool of
+one): SQLite serialises writers anyway, and SQLite before 3.51.3 can corrupt the WAL when several
+writer connections reset it concurrently. PostgreSQL: an ordinary pool; the queue uses
+`FOR UPDATE SKIP LOCKED` to hand out leases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+log = logging.getLogger(__name__)
+
+SQLITE_SAFE_MULTI_WRITER = (3, 51, 3)
+
+
+class StoreError(Exception):
+    """A problem with the store the user can fix (bad URL, unreachable server, unmigrated database)."""
+
+
+@dataclass
+class Store:
+    """A handle on one database: a writer engine for transactions that change data, a reader engine."""
+
+    url: str
+    writer: Engine
+    reader: Engine
+    dialect: str
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any exception.
+
+        On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front, and another process
+        holding it is waited for up to the busy timeout.
+        """
+        with self.writer.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot under WAL / MVCC)."""
+        with self.reader.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        if not self._closed:
+            self.writer.dispose()
+            if self.reader is not self.writer:
+                self.reader.dispose()
+            self._closed = True
+
+
+def default_url() -> str:
+    """`HITL_DB` if set, else a SQLite file under `HITL_HOME` (default `~/.cache/hitl`)."""
+    if os.environ.get("HITL_DB"):
+        return os.environ["HITL_DB"]
+    home = Path(os.environ.get("HITL_HOME", Path.home() / ".cache" / "hitl"))
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'hitl.db'}"
+
+
+def _sqlite_engines(url: str, busy_timeout_ms: int, synchronous: str) -> tuple[Engine, Engine]:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if tuple(int(p) for p in sqlite3.sqlite_version.split(".")) < SQLITE_SAFE_MULTI_WRITER:
+        log.info(
+            "SQLite %s < 3.51.3 (WAL-reset bug with several writer connections): this process writes "
+            "through one connection.",
+            sqlite3.sqlite_version,
+        )
+
+    def configure(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's begin() decide when transactions start, not the sqlite3 module.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute(f"PRAGMA synchronous = {synchronous}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+    writer = create_engine(url, connect_args=args, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
+    reader = create_engine(url, connect_args=args, poolclass=QueuePool, pool_size=4, max_overflow=28, pool_timeout=60)
+    for engine, begin_sql in ((writer, "BEGIN IMMEDIATE"), (reader, "BEGIN")):
+        event.listen(engine, "connect", configure)
+        event.listen(engine, "begin", lambda conn, sql=begin_sql: conn.exec_driver_sql(sql))
+    return writer, reader
+
+
+def open_store(
+    url: str | None = None,
+    *,
+    migrate: bool = True,
+    pool_size: int = 16,
+    sqlite_busy_timeout_ms: int = 10_000,
+    sqlite_synchronous: str = "NORMAL",
+) -> Store:
+    """Open (and by default migrate to the newest schema) the store at `url`.
+
+    `sqlite_synchronous="NORMAL"` in WAL mode keeps every committed transaction across a process
+    crash (SIGKILL); choose "FULL" to also survive a power cut, at the cost of an fsync per commit.
+    """
+    url = url or default_url()
+    if url.startswith("sqlite"):
+        if sqlite_synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise StoreError(f"sqlite_synchronous must be NORMAL, FULL or EXTRA, not {sqlite_synchronous!r}")
+        writer, reader = _sqlite_engines(url, sqlite_busy_timeout_ms, sqlite_synchronous.upper())
+        dialect = "sqlite"
+    elif url.startswith("postgresql"):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        reader = writer
+        dialect = "postgresql"
+    else:
+        raise StoreError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+    store = Store(url=url, writer=writer, reader=reader, dialect=dialect)
+    try:
+        if migrate:
+            from hitl.store.migrate import upgrade
+
+            upgrade(store)
+    except Exception as exc:
+        store.close()
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"cannot open the store at {_redact(url)}: {exc}") from exc
+    return store
+
+
+def _redact(url: str) -> str:
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        creds, host = rest.split("@", 1)
+        return f"{scheme}//{creds.split(':', 1)[0]}:***@{host}"
+    return url

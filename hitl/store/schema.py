@@ -1,0 +1,199 @@
+"""Table definitions of the preference store (SQLAlchemy Core).
+
+The single source of truth for the live schema. Alembic migrations in `migrations/versions` build
+it step by step; `tests/store/test_migrations.py` checks the migrated database matches this module.
+
+Times are epoch seconds (float): portable between SQLite and PostgreSQL and cheap to compare.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ROLES = ("rater", "reviewer", "admin")
+ITEM_KINDS = ("pairwise", "ranking")
+ITEM_STATUSES = ("open", "done", "retired")
+LEASE_STATES = ("active", "submitted", "released", "skipped", "expired")
+MODEL_KINDS = ("policy", "reward")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("label", String(128), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("guidelines", Text, nullable=False, default=""),
+    Column("item_kind", String(16), nullable=False),
+    Column("overlap", Integer, nullable=False),
+    Column("gold_rate", Float, nullable=False),
+    Column("lease_ttl_seconds", Float, nullable=False),
+    Column("allow_tie", Boolean, nullable=False),
+    Column("allow_both_bad", Boolean, nullable=False),
+    Column("require_rationale", Boolean, nullable=False, default=False),
+    Column("show_prelabel", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+prompts = Table(
+    "prompts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("external_id", String(128), unique=True),
+    # Exactly one of text / messages is set: a plain prompt or a chat (list of {role, content}).
+    Column("text", Text),
+    Column("messages", JSON),
+    Column("tags", JSON, nullable=False),
+    Column("source", String(255), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("path", Text, nullable=False, default=""),
+    Column("parent_id", Integer, ForeignKey("model_versions.id")),
+    Column("metadata", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("kind", "name", name="uq_model_versions_kind_name"),
+)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("prompt_id", Integer, ForeignKey("prompts.id"), nullable=False),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("text", Text, nullable=False),
+    Column("sampling", JSON, nullable=False),
+    Column("source", String(255), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Index("ix_responses_prompt", "prompt_id"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("prompt_id", Integer, ForeignKey("prompts.id"), nullable=False),
+    # The canonical order of the compared responses; what a rater saw is in leases.display_order.
+    Column("response_ids", JSON, nullable=False),
+    Column("priority", Float, nullable=False, default=0.0),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("is_gold", Boolean, nullable=False, default=False),
+    # Gold items: the canonical index of the correct response.
+    Column("gold_answer", Integer),
+    # Denormalised so the queue can test "judgments + live leases < overlap" without a COUNT.
+    Column("judgment_count", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Index("ix_items_queue", "campaign_id", "status", "is_gold", "priority", "id"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("display_order", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("closed_at", Float),
+    Index("ix_leases_item_state", "item_id", "state", "expires_at"),
+    Index("ix_leases_user_state", "user_id", "state"),
+)
+
+judgments = Table(
+    "judgments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("lease_id", Integer, ForeignKey("leases.id")),
+    # Response ids best first. Pairwise: [preferred, other]; with tie=True the order is meaningless.
+    Column("ranking", JSON, nullable=False),
+    Column("strength", Integer, nullable=False),
+    Column("tie", Boolean, nullable=False),
+    Column("both_bad", Boolean, nullable=False),
+    Column("flags", JSON, nullable=False),
+    Column("rationale", Text, nullable=False, default=""),
+    Column("correction", Text),
+    Column("seconds_on_item", Float),
+    Column("display_order", JSON, nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("source", String(64), nullable=False, default="ui"),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("item_id", "user_id", name="uq_judgments_item_user"),
+    UniqueConstraint("user_id", "idempotency_key", name="uq_judgments_user_key"),
+    Index("ix_judgments_created", "created_at"),
+)
+
+adjudications = Table(
+    "adjudications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("ranking", JSON, nullable=False),
+    Column("strength", Integer, nullable=False),
+    Column("tie", Boolean, nullable=False),
+    Column("both_bad", Boolean, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("accepted_correction_judgment_id", Integer, ForeignKey("judgments.id")),
+    Column("created_at", Float, nullable=False),
+    Index("ix_adjudications_item", "item_id"),
+)
+
+dataset_snapshots = Table(
+    "dataset_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("parent_ids", JSON, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("path", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+)
