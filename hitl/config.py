@@ -57,8 +57,8 @@ class CampaignSettings:
             raise InvalidInput(f"overlap must be between 1 and 100, not {self.overlap}")
         if not 0.0 <= self.gold_rate <= 1.0:
             raise InvalidInput(f"gold_rate must be between 0 and 1, not {self.gold_rate}")
-        if not 5 <= self.lease_ttl_seconds <= 7 * 24 * 3600:
-            raise InvalidInput(f"lease_ttl_seconds must be between 5 s and 7 days, not {self.lease_ttl_seconds}")
+        if not 1 <= self.lease_ttl_seconds <= 7 * 24 * 3600:
+            raise InvalidInput(f"lease_ttl_seconds must be between 1 s and 7 days, not {self.lease_ttl_seconds}")
 
 
 @dataclass

@@ -72,7 +72,7 @@ def krippendorff_alpha(units: Mapping[Hashable, Sequence[float | int | None]], l
     if expected <= 0.0:
         return math.nan
     observed = float((coincidence * d2).sum())
-    return 1.0 - (n - 1.0) * observed / expected
+    return float(1.0 - (n - 1.0) * observed / expected)
 
 
 def alpha_units(rows: Iterable[JudgmentRow], level: str = "ordinal") -> dict[int, list[float]]:

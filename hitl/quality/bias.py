@@ -77,8 +77,9 @@ def length_bias(
 def campaign_length_share(rows: Iterable[JudgmentRow]) -> float:
     """Share of all decisive picks (on items with a longer response) that went to the longer response; nan if none.
 
-    Pooled over every rater, so a few prolific raters weigh more; it is a baseline for :func:`length_bias`, not a
-    verdict on anyone.
+    Pooled over every rater, so prolific raters weigh more and a length-biased rater pulls the baseline towards
+    their own habit; computing it over trusted raters (or gold-passing ones) gives a cleaner baseline for
+    :func:`length_bias`. It is a baseline, not a verdict on anyone.
     """
     picks = [r for r in rows if r.winner is not None and r.longer is not None]
     if not picks:

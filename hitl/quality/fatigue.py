@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import norm
 
 from hitl.quality.gold import is_correct, is_gold
 from hitl.quality.rows import JudgmentRow, by_rater
@@ -95,3 +96,26 @@ def fatigue_slope(buckets: Sequence[FatigueBucket]) -> float:
     if sxx <= 0.0:
         return math.nan
     return float((w * (x - xm) * (y - ym)).sum() / sxx)
+
+
+def fatigue_trend_p(buckets: Sequence[FatigueBucket]) -> float:
+    """One-sided p-value that gold accuracy *falls* with position (a Cochran-Armitage trend test on the buckets).
+
+    Under "no trend" every gold judgment is correct with the pooled rate p, so the weighted slope of
+    :func:`fatigue_slope` has variance p(1-p) / sum_i n_i (x_i - mean x)^2. A small p-value says the drop is more
+    than bucket-to-bucket noise; pair it with a minimum slope so a tiny but significant drop is not flagged.
+    nan when the slope is undefined; 1.0 when the pooled rate is 0 or 1 (no variation, so no evidence of a drop).
+    """
+    slope = fatigue_slope(buckets)
+    if math.isnan(slope):
+        return math.nan
+    used = [b for b in buckets if b.total > 0]
+    x = np.array([b.start // (b.end - b.start + 1) for b in used], dtype=float)
+    n = np.array([b.total for b in used], dtype=float)
+    pooled = sum(b.correct for b in used) / n.sum()
+    if pooled <= 0.0 or pooled >= 1.0:
+        return 1.0
+    xm = (n * x).sum() / n.sum()
+    sxx = (n * (x - xm) ** 2).sum()
+    z = slope / math.sqrt(pooled * (1.0 - pooled) / sxx)
+    return float(norm.cdf(z))

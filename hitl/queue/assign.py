@@ -18,94 +18,41 @@ import random
 import secrets
 import time
 
-from sqlalchemy import Connection, and_, exists, func, insert, select, update
+from sqlalchemy import select, update
 
 from hitl.campaigns import Campaign
 from hitl.errors import InvalidInput, LeaseError
+from hitl.queue import sql
 from hitl.queue.types import Assignment, ShownResponse
 from hitl.store import Store
-from hitl.store.schema import items, judgments, leases, prompts, responses
+from hitl.store.schema import leases
 from hitl.users import User
 
 _rng = random.SystemRandom()
+_MAX_PASSED_OVER = 16
+_PICK = {
+    "sqlite": sql.PICK_REGULAR.format(passed_over="", lock=""),
+    "postgresql": sql.PICK_REGULAR.format(passed_over="", lock="FOR UPDATE OF i SKIP LOCKED"),
+    "postgresql-retry": sql.PICK_REGULAR.format(
+        passed_over="AND NOT (i.id = ANY(:passed_over))", lock="FOR UPDATE OF i SKIP LOCKED"
+    ),
+}
 
 
-def _live_lease_count(item_id_col, now: float):
-    return (
-        select(func.count())
-        .select_from(leases)
-        .where(leases.c.item_id == item_id_col, leases.c.state == "active", leases.c.expires_at > now)
-        .scalar_subquery()
-    )
-
-
-def _not_seen_by(user_id: int):
-    """Items this user has neither judged nor skipped."""
-    judged = exists().where(judgments.c.item_id == items.c.id, judgments.c.user_id == user_id)
-    skipped = exists().where(leases.c.item_id == items.c.id, leases.c.user_id == user_id, leases.c.state == "skipped")
-    return and_(~judged, ~skipped)
-
-
-def _find_live_lease(conn: Connection, user: User, campaign: Campaign, now: float):
-    return conn.execute(
-        select(leases.c.id, leases.c.token, leases.c.item_id, leases.c.display_order, leases.c.expires_at)
-        .join(items, items.c.id == leases.c.item_id)
-        .where(
-            leases.c.user_id == user.id,
-            leases.c.state == "active",
-            leases.c.expires_at > now,
-            items.c.campaign_id == campaign.id,
-        )
-        .limit(1)
-    ).first()
-
-
-def _pick_gold(conn: Connection, user: User, campaign: Campaign, rng: random.Random) -> int | None:
-    ids = (
-        conn.execute(
-            select(items.c.id).where(
-                items.c.campaign_id == campaign.id,
-                items.c.is_gold.is_(True),
-                items.c.status == "open",
-                _not_seen_by(user.id),
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return rng.choice(ids) if ids else None
-
-
-def _pick_regular(conn: Connection, user: User, campaign: Campaign, now: float, is_pg: bool) -> int | None:
-    overlap = campaign.settings.overlap
+def _pick_regular(conn, dialect: str, params: dict) -> tuple | None:
+    if dialect != "postgresql":
+        return sql.run(conn, dialect, _PICK["sqlite"], params).fetchone()
     passed_over: list[int] = []
-    for _ in range(16):
-        query = (
-            select(items.c.id)
-            .where(
-                items.c.campaign_id == campaign.id,
-                items.c.status == "open",
-                items.c.is_gold.is_(False),
-                items.c.judgment_count + _live_lease_count(items.c.id, now) < overlap,
-                _not_seen_by(user.id),
-            )
-            .order_by(items.c.priority.desc(), items.c.id)
-            .limit(1)
-        )
-        if passed_over:
-            query = query.where(items.c.id.not_in(passed_over))
-        if is_pg:
-            query = query.with_for_update(skip_locked=True, of=items)
-        item_id = conn.execute(query).scalar()
-        if item_id is None or not is_pg:
-            return item_id
+    while len(passed_over) < _MAX_PASSED_OVER:
+        query = _PICK["postgresql-retry"] if passed_over else _PICK["postgresql"]
+        row = sql.run(conn, dialect, query, {**params, "passed_over": passed_over}).fetchone()
+        if row is None:
+            return None
         # Under the row lock no one else can lease this item; count again with a fresh snapshot.
-        used = conn.execute(
-            select(items.c.judgment_count + _live_lease_count(items.c.id, now)).where(items.c.id == item_id)
-        ).scalar()
-        if used < overlap:
-            return item_id
-        passed_over.append(item_id)
+        used = sql.run(conn, dialect, sql.RECOUNT, {"item_id": row[0], "now": params["now"]}).fetchone()[0]
+        if used < params["overlap"]:
+            return row
+        passed_over.append(row[0])
     return None
 
 
@@ -115,53 +62,42 @@ def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random |
         raise InvalidInput(f"user {user.name!r} is disabled")
     rng = rng or _rng
     now = time.time()
-    with store.write() as conn:
-        live = _find_live_lease(conn, user, campaign, now)
+    settings = campaign.settings
+    dialect = store.dialect
+    params = {"user_id": user.id, "campaign_id": campaign.id, "now": now, "overlap": settings.overlap}
+    with store.raw_write() as conn:
+        live = sql.run(conn, dialect, sql.LIVE_LEASE, params).fetchone()
         if live is not None:
-            _, token, item_id, order, expires_at = live
+            token, item_id, order, expires_at = live
+            order = sql.from_json(order)
             resumed = True
         else:
-            item_id = None
-            if campaign.settings.gold_rate > 0 and rng.random() < campaign.settings.gold_rate:
-                item_id = _pick_gold(conn, user, campaign, rng)
-            if item_id is None:
-                item_id = _pick_regular(conn, user, campaign, now, store.dialect == "postgresql")
-            if item_id is None:
+            row = None
+            if settings.gold_rate > 0 and rng.random() < settings.gold_rate:
+                gold = sql.run(conn, dialect, sql.UNSEEN_GOLD, params).fetchall()
+                row = rng.choice(gold) if gold else None
+            if row is None:
+                row = _pick_regular(conn, dialect, params)
+            if row is None:
                 return None
-            order = list(conn.execute(select(items.c.response_ids).where(items.c.id == item_id)).scalar())
+            item_id, order = row[0], list(sql.from_json(row[1]))
             rng.shuffle(order)
             token = secrets.token_urlsafe(24)
-            expires_at = now + campaign.settings.lease_ttl_seconds
-            conn.execute(
-                insert(leases).values(
-                    token=token,
-                    item_id=item_id,
-                    user_id=user.id,
-                    state="active",
-                    display_order=order,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-            )
+            expires_at = now + settings.lease_ttl_seconds
+            lease = {"token": token, "item_id": item_id, "display_order": sql.to_json(order), "expires_at": expires_at}
+            sql.run(conn, dialect, sql.INSERT_LEASE, {**params, **lease})
             resumed = False
-    return _load_assignment(store, token, item_id, campaign.id, order, expires_at, resumed)
-
-
-def _load_assignment(store, token, item_id, campaign_id, order, expires_at, resumed) -> Assignment:
-    with store.read() as conn:
-        prompt = conn.execute(
-            select(prompts.c.text, prompts.c.messages)
-            .join(items, items.c.prompt_id == prompts.c.id)
-            .where(items.c.id == item_id)
-        ).one()
-        texts = dict(conn.execute(select(responses.c.id, responses.c.text).where(responses.c.id.in_(order))).all())
+        placeholders, id_params = sql.in_list("r", order)
+        texts = sql.run(conn, dialect, sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
+    by_id = {rid: text for rid, text, _, _ in texts}
+    _, _, prompt_text, prompt_messages = texts[0]
     return Assignment(
         lease_token=token,
         item_id=item_id,
-        campaign_id=campaign_id,
-        prompt_text=prompt.text,
-        prompt_messages=prompt.messages,
-        responses=[ShownResponse(rid, texts[rid]) for rid in order],
+        campaign_id=campaign.id,
+        prompt_text=prompt_text,
+        prompt_messages=sql.from_json(prompt_messages),
+        responses=[ShownResponse(rid, by_id[rid]) for rid in order],
         expires_at=expires_at,
         resumed=resumed,
     )

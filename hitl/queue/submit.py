@@ -8,16 +8,16 @@ collects more judgments than its campaign's overlap. One write transaction per s
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
-from sqlalchemy import Connection, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hitl.config import FLAGS
 from hitl.errors import Conflict, InvalidInput, LeaseError
+from hitl.queue import sql
 from hitl.queue.assign import check_lease_usable
 from hitl.queue.types import JudgmentInput, SubmitResult
 from hitl.store import Store
-from hitl.store.schema import campaigns, items, judgments, leases
 from hitl.users import User
 
 MAX_RATIONALE_CHARS = 5_000
@@ -68,17 +68,24 @@ def validate_judgment(j: JudgmentInput, response_ids: list[int], settings) -> Ju
     )
 
 
-def _earlier_result(conn: Connection, user_id: int, key: str, lease_id: int) -> SubmitResult | None:
-    row = conn.execute(
-        select(judgments.c.id, judgments.c.item_id, judgments.c.lease_id).where(
-            judgments.c.user_id == user_id, judgments.c.idempotency_key == key
-        )
-    ).first()
+def _earlier_result(conn, dialect: str, user_id: int, key: str, lease_id: int) -> SubmitResult | None:
+    row = sql.run(conn, dialect, sql.EARLIER_JUDGMENT, {"user_id": user_id, "key": key}).fetchone()
     if row is None:
         return None
-    if row.lease_id != lease_id:
+    judgment_id, item_id, earlier_lease_id = row
+    if earlier_lease_id != lease_id:
         raise Conflict("this idempotency key was already used for another item: send a fresh key per judgment")
-    return SubmitResult(judgment_id=row.id, item_id=row.item_id, duplicate=True)
+    return SubmitResult(judgment_id=judgment_id, item_id=item_id, duplicate=True)
+
+
+def _load_lease(conn, dialect: str, token: str, lock: bool) -> SimpleNamespace | None:
+    query = sql.LEASE_FOR_SUBMIT.format(lock="FOR UPDATE OF l, i" if lock and dialect == "postgresql" else "")
+    row = sql.run(conn, dialect, query, {"token": token}).fetchone()
+    if row is None:
+        return None
+    lease = SimpleNamespace(**dict(zip(sql.LEASE_FIELDS, row, strict=True)))
+    lease.response_ids = sql.from_json(lease.response_ids)
+    return lease
 
 
 def submit(
@@ -91,63 +98,45 @@ def submit(
     if not idempotency_key or len(idempotency_key) > 128:
         raise InvalidInput("an idempotency key of 1-128 characters is required")
     now = time.time()
+    dialect = store.dialect
     try:
-        with store.write() as conn:
-            lease_q = select(leases).where(leases.c.token == lease_token)
-            if store.dialect == "postgresql":
-                lease_q = lease_q.with_for_update()
-            lease = conn.execute(lease_q).first()
-            if lease is not None and (user is None or lease.user_id == user.id):
-                earlier = _earlier_result(conn, lease.user_id, idempotency_key, lease.id)
+        with store.raw_write() as conn:
+            lease = _load_lease(conn, dialect, lease_token, lock=True)
+            if lease is not None and lease.state != "active" and (user is None or lease.user_id == user.id):
+                # Only a closed lease can have an earlier result: a repeat of a recorded submit.
+                earlier = _earlier_result(conn, dialect, lease.user_id, idempotency_key, lease.id)
                 if earlier is not None:
                     return earlier
             check_lease_usable(lease, user, now)
-            item_q = (
-                select(items, campaigns)
-                .join(campaigns, campaigns.c.id == items.c.campaign_id)
-                .where(items.c.id == lease.item_id)
-            )
-            if store.dialect == "postgresql":
-                item_q = item_q.with_for_update(of=items)
-            item = conn.execute(item_q).first()
-            clean = validate_judgment(judgment, list(item.response_ids), item)
-            if not item.is_gold and item.judgment_count >= item.overlap:
+            clean = validate_judgment(judgment, list(lease.response_ids), lease)
+            if not lease.is_gold and lease.judgment_count >= lease.overlap:
                 raise LeaseError("this item already has all the judgments it needs: fetch a new item")
-            jid = conn.execute(
-                insert(judgments).values(
-                    item_id=lease.item_id,
-                    user_id=lease.user_id,
-                    lease_id=lease.id,
-                    ranking=clean.ranking,
-                    strength=clean.strength,
-                    tie=clean.tie,
-                    both_bad=clean.both_bad,
-                    flags=clean.flags,
-                    rationale=clean.rationale,
-                    correction=clean.correction,
-                    seconds_on_item=clean.seconds_on_item,
-                    display_order=lease.display_order,
-                    idempotency_key=idempotency_key,
-                    source="queue",
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]
-            done = (items.c.judgment_count + 1 >= item.overlap) & items.c.is_gold.is_(False)
-            conn.execute(
-                update(items)
-                .where(items.c.id == lease.item_id)
-                .values(
-                    judgment_count=items.c.judgment_count + 1,
-                    status=case((done, "done"), else_=items.c.status),
-                )
-            )
-            conn.execute(update(leases).where(leases.c.id == lease.id).values(state="submitted", closed_at=now))
+            values = {
+                "item_id": lease.item_id,
+                "user_id": lease.user_id,
+                "lease_id": lease.id,
+                "ranking": sql.to_json(clean.ranking),
+                "strength": clean.strength,
+                "tie": clean.tie,
+                "both_bad": clean.both_bad,
+                "flags": sql.to_json(clean.flags),
+                "rationale": clean.rationale,
+                "correction": clean.correction,
+                "seconds_on_item": clean.seconds_on_item,
+                "display_order": sql.to_json(sql.from_json(lease.display_order)),
+                "idempotency_key": idempotency_key,
+                "source": "queue",
+                "now": now,
+            }
+            judgment_id = sql.run(conn, dialect, sql.INSERT_JUDGMENT, values).fetchone()[0]
+            sql.run(conn, dialect, sql.COUNT_JUDGMENT, {"item_id": lease.item_id, "overlap": lease.overlap})
+            sql.run(conn, dialect, sql.CLOSE_LEASE, {"lease_id": lease.id, "new_state": "submitted", "now": now})
     except IntegrityError:
-        # A concurrent submit with the same key won the race: answer with its result.
-        with store.read() as conn:
-            lease = conn.execute(select(leases).where(leases.c.token == lease_token)).first()
-            earlier = lease and _earlier_result(conn, lease.user_id, idempotency_key, lease.id)
+        # The key was used on this user's other lease, or a concurrent submit with it won the race.
+        with store.raw_write() as conn:
+            lease = _load_lease(conn, dialect, lease_token, lock=False)
+            earlier = lease and _earlier_result(conn, dialect, lease.user_id, idempotency_key, lease.id)
         if earlier:
             return earlier
         raise LeaseError("this item was already judged by this user") from None
-    return SubmitResult(judgment_id=jid, item_id=lease.item_id, duplicate=False)
+    return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False)

@@ -125,8 +125,10 @@ items = Table(
     # Denormalised so the queue can test "judgments + live leases < overlap" without a COUNT.
     Column("judgment_count", Integer, nullable=False, default=0),
     Column("created_at", Float, nullable=False),
-    Index("ix_items_queue", "campaign_id", "status", "is_gold", "priority", "id"),
 )
+# Matches the queue's ORDER BY exactly (priority DESC, id ASC), so SQLite stops at the first free
+# item instead of sorting every open item of the campaign on each request.
+Index("ix_items_queue", items.c.campaign_id, items.c.status, items.c.is_gold, items.c.priority.desc(), items.c.id)
 
 leases = Table(
     "leases",

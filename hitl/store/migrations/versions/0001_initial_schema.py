@@ -122,7 +122,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.create_index("ix_items_queue", ["campaign_id", "status", "is_gold", "priority", "id"], unique=False)
+        batch_op.create_index(
+            "ix_items_queue", ["campaign_id", "status", "is_gold", sa.text("priority DESC"), "id"], unique=False
+        )
 
     op.create_table(
         "responses",

@@ -1,0 +1,59 @@
+"""`hitl stats`: throughput, queue depth, agreement and per-rater quality in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from hitl import stats
+from hitl.campaigns import get_campaign
+from hitl.cli.common import add_db_flag, console, print_table, store_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stats", help="Throughput, queue depth, agreement and per-rater quality.")
+    add_db_flag(p)
+    p.add_argument("--campaign", help="Only this campaign (default: all judgments).")
+    p.add_argument("--hours", type=int, default=12, help="Hours of throughput history to show [12].")
+    p.set_defaults(func=_stats)
+
+
+def _stats(args) -> None:
+    store = store_from(args)
+    campaign = get_campaign(store, args.campaign) if args.campaign else None
+    summary, raters = stats.collection_report(store, campaign)
+    print_table("Collection", ["metric", "value"], [[k, v] for k, v in summary.items()])
+    if campaign is not None:
+        depth = stats.queue_depth(store, campaign)
+        print_table(
+            f"Queue of {campaign.name}",
+            ["open items", "judgments needed", "done items", "gold items"],
+            [[depth.open_items, depth.judgments_needed, depth.done_items, depth.gold_items]],
+        )
+    history = stats.throughput(store, campaign, 3600, args.hours)
+    print_table(
+        "Judgments per hour",
+        ["hour starting", "judgments"],
+        [[time.strftime("%Y-%m-%d %H:%M", time.localtime(t)), n] for t, n in history],
+    )
+    rows = [
+        [
+            q.rater,
+            q.n_judgments,
+            q.gold.rate,
+            q.loo_agreement.rate,
+            q.position.share,
+            q.length.share,
+            q.speed.median_seconds,
+            q.competence,
+            "; ".join(q.issues) or "ok",
+        ]
+        for q in raters
+    ]
+    print_table(
+        "Raters",
+        ["rater", "judgments", "gold acc", "agreement", "first-shown", "longer", "median s", "competence", "issues"],
+        rows,
+    )
+    if not raters:
+        console.print("no judgments yet")

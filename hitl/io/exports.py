@@ -1,0 +1,257 @@
+"""Exporting judgments as training data (TRL preference pairs, KTO unpaired rows) or raw rows, with a manifest.
+
+    python -c "import hitl.store as s, hitl.io as io; print(io.export(s.open_store(), 'pairs.jsonl').counts)"
+
+Layouts: "pairs" = TRL `prompt/chosen/rejected/margin` (+ weight, item_id, source, ids); "unpaired" = KTO
+`prompt/completion/label`; "raw" = one row per judgment with every stored field. Chat prompts are written in
+TRL's conversational form (prompt = the message list, chosen / rejected / completion = one assistant message);
+when any row of an export is a chat, every row is, because TRL wants one form per dataset. Formats: "jsonl"
+(byte-identical for the same database and options), "parquet", "hf" (datasets' save_to_disk directory).
+
+Files are written to a temp file beside the target, fsynced and renamed; `<out>.manifest.json` (also atomic)
+records the counts, options, sha256 of the data, the time and the hitl version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+import hitl
+from hitl.campaigns import Campaign, get_campaign
+from hitl.errors import InvalidInput
+from hitl.io.atomic import sha256_file, write_atomic, write_atomic_dir
+from hitl.preferences import build_pairs, load_items, unpaired_rows
+from hitl.store import Store
+from hitl.store.schema import campaigns, items, judgments, users
+
+FORMATS = ("jsonl", "parquet", "hf")
+LAYOUTS = ("pairs", "unpaired", "raw")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an export wrote. `sha256` is the data file's hash, or {relative path: hash} for an hf directory."""
+
+    path: str
+    data_path: str
+    fmt: str
+    layout: str
+    campaign: str | None
+    options: dict[str, Any]
+    counts: dict[str, Any]
+    sha256: str | dict[str, str]
+    created_at: str
+    hitl_version: str = field(default=hitl.__version__)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _assistant(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
+
+
+def _chat_prompt(prompt: str | None, messages: list[dict] | None) -> list[dict]:
+    return messages if messages is not None else [{"role": "user", "content": prompt}]
+
+
+def pair_rows(pairs: list, conversational: bool) -> list[dict[str, Any]]:
+    """PreferencePairs as TRL rows (text, or conversational when `conversational`)."""
+    rows = []
+    for p in pairs:
+        if conversational:
+            prompt, chosen, rejected = _chat_prompt(p.prompt, p.messages), _assistant(p.chosen), _assistant(p.rejected)
+        else:
+            prompt, chosen, rejected = p.prompt, p.chosen, p.rejected
+        rows.append(
+            {
+                "prompt": prompt,
+                "chosen": chosen,
+                "rejected": rejected,
+                "margin": p.margin,
+                "weight": p.weight,
+                "item_id": p.item_id,
+                "source": p.source,
+                "n_votes": p.n_votes,
+                "prompt_id": p.prompt_id,
+                "chosen_response_id": p.chosen_response_id,
+                "rejected_response_id": p.rejected_response_id,
+            }
+        )
+    return rows
+
+
+def unpaired_dicts(unpaired: list, conversational: bool) -> list[dict[str, Any]]:
+    rows = []
+    for u in unpaired:
+        prompt = _chat_prompt(u.prompt, u.messages) if conversational else u.prompt
+        completion = _assistant(u.completion) if conversational else u.completion
+        rows.append(
+            {
+                "prompt": prompt,
+                "completion": completion,
+                "label": u.label,
+                "item_id": u.item_id,
+                "source": u.source,
+                "prompt_id": u.prompt_id,
+                "response_id": u.response_id,
+            }
+        )
+    return rows
+
+
+def raw_rows(store: Store, campaign: Campaign | None) -> list[dict[str, Any]]:
+    """One row per judgment, oldest first, with the item's prompt and response texts alongside."""
+    loaded = {it.id: it for it in load_items(store, campaign)}
+    query = (
+        select(judgments, users.c.name.label("user"), campaigns.c.name.label("campaign"))
+        .join(users, users.c.id == judgments.c.user_id)
+        .join(items, items.c.id == judgments.c.item_id)
+        .join(campaigns, campaigns.c.id == items.c.campaign_id)
+        .order_by(judgments.c.id)
+    )
+    if campaign is not None:
+        query = query.where(items.c.campaign_id == campaign.id)
+    with store.read() as conn:
+        found = conn.execute(query).all()
+    rows = []
+    for j in found:
+        it = loaded[j.item_id]
+        rows.append(
+            {
+                "judgment_id": j.id,
+                "campaign": j.campaign,
+                "item_id": j.item_id,
+                "prompt_id": it.prompt_id,
+                "prompt": it.prompt,
+                "messages": it.messages,
+                "response_ids": it.response_ids,
+                "responses": [it.texts[rid] for rid in it.response_ids],
+                "is_gold": it.is_gold,
+                "gold_answer": it.gold_answer,
+                "user": j.user,
+                "user_id": j.user_id,
+                "lease_id": j.lease_id,
+                "ranking": list(j.ranking),
+                "strength": j.strength,
+                "tie": bool(j.tie),
+                "both_bad": bool(j.both_bad),
+                "flags": list(j.flags),
+                "rationale": j.rationale,
+                "correction": j.correction,
+                "seconds_on_item": j.seconds_on_item,
+                "display_order": list(j.display_order),
+                "idempotency_key": j.idempotency_key,
+                "source": j.source,
+                "created_at": j.created_at,
+            }
+        )
+    return rows
+
+
+def _write_jsonl(rows: list[dict[str, Any]], path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+def _write_hf(rows: list[dict[str, Any]], path: Path) -> None:
+    import datasets
+
+    datasets.Dataset.from_list(rows).save_to_disk(str(path))
+
+
+def _counts(layout: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counts: dict[str, Any] = {"rows": len(rows), "items": len({r["item_id"] for r in rows})}
+    if layout == "pairs":
+        counts["by_source"] = dict(sorted(Counter(r["source"] for r in rows).items()))
+    elif layout == "unpaired":
+        counts["desirable"] = sum(r["label"] for r in rows)
+        counts["undesirable"] = len(rows) - counts["desirable"]
+    else:
+        counts["users"] = len({r["user_id"] for r in rows})
+    return counts
+
+
+def export(
+    store: Store,
+    out_path: str | Path,
+    *,
+    fmt: str = "jsonl",
+    layout: str = "pairs",
+    campaign: Campaign | str | int | None = None,
+    ties: str = "drop",
+    both_bad: str = "drop",
+    aggregate: str = "all",
+    include_corrections: bool = True,
+) -> Manifest:
+    """Write the judgments of `campaign` (or all) to `out_path` and its manifest; see the module docstring.
+
+    ties / both_bad / aggregate shape the pairs layout (see hitl.preferences.build_pairs); the other layouts have
+    one row per judgment and refuse them. An export with no rows is refused rather than written empty.
+    """
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if layout not in LAYOUTS:
+        raise InvalidInput(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if campaign is not None and not isinstance(campaign, Campaign):
+        campaign = get_campaign(store, campaign)
+    options: dict[str, Any] = {}
+    if layout == "pairs":
+        options = {
+            "ties": ties,
+            "both_bad": both_bad,
+            "aggregate": aggregate,
+            "include_corrections": include_corrections,
+        }
+        pairs = build_pairs(store, campaign, **options)
+        rows = pair_rows(pairs, conversational=any(p.messages is not None for p in pairs))
+    else:
+        if (ties, both_bad, aggregate) != ("drop", "drop", "all"):
+            raise InvalidInput(f"ties, both_bad and aggregate apply to the pairs layout, not to {layout!r}")
+        if layout == "unpaired":
+            options = {"include_corrections": include_corrections}
+            unpaired = unpaired_rows(store, campaign, include_corrections=include_corrections)
+            rows = unpaired_dicts(unpaired, conversational=any(u.messages is not None for u in unpaired))
+        else:
+            rows = raw_rows(store, campaign)
+    scope = f"campaign {campaign.name!r}" if campaign is not None else "the store"
+    if not rows:
+        raise InvalidInput(f"nothing to export: {scope} has no judgments that give {layout} rows with these options")
+
+    out = Path(out_path)
+    if fmt == "hf":
+        write_atomic_dir(out, lambda p: _write_hf(rows, p))
+        files = sorted(f for f in out.rglob("*") if f.is_file())
+        digest: str | dict[str, str] = {f.relative_to(out).as_posix(): sha256_file(f) for f in files}
+    else:
+        write_atomic(out, lambda p: (_write_jsonl if fmt == "jsonl" else _write_parquet)(rows, p))
+        digest = sha256_file(out)
+    manifest = Manifest(
+        path=str(out.with_name(out.name + ".manifest.json")),
+        data_path=str(out),
+        fmt=fmt,
+        layout=layout,
+        campaign=campaign.name if campaign is not None else None,
+        options=options,
+        counts=_counts(layout, rows),
+        sha256=digest,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(manifest.path, lambda p: p.write_text(text, encoding="utf-8"))
+    return manifest

@@ -1,0 +1,71 @@
+"""Rater-quality and agreement statistics over plain judgment rows (no database, no torch).
+
+Build :class:`JudgmentRow` objects from the store, then call the metric functions re-exported here, or
+:func:`rater_report` / :func:`campaign_summary` for everything at once.
+"""
+
+from hitl.quality.agreement import alpha_from_rows, alpha_units, krippendorff_alpha
+from hitl.quality.bias import BiasStat, campaign_length_share, length_bias, position_bias
+from hitl.quality.consensus import loo_agreement, majority, majority_labels
+from hitl.quality.dawid_skene import DawidSkeneResult, dawid_skene, weighted_labels
+from hitl.quality.fatigue import FatigueBucket, fatigue, fatigue_slope, fatigue_trend_p, stretch_positions
+from hitl.quality.gold import gold_accuracy, is_correct, is_gold
+from hitl.quality.kappa import cohen_kappa, fleiss_from_rows, fleiss_kappa, fleiss_table, pairwise_cohen
+from hitl.quality.report import RaterQuality, Thresholds, campaign_summary, make_thresholds, rater_report
+from hitl.quality.rows import (
+    JudgmentRow,
+    by_rater,
+    category,
+    category_table,
+    infer_n_responses,
+    latest_by_item,
+    n_categories,
+)
+from hitl.quality.speed import SpeedStat, speed
+from hitl.quality.stats import RateStat, rate_stat, wilson_interval
+
+__all__ = [
+    "BiasStat",
+    "DawidSkeneResult",
+    "FatigueBucket",
+    "JudgmentRow",
+    "RateStat",
+    "RaterQuality",
+    "SpeedStat",
+    "Thresholds",
+    "alpha_from_rows",
+    "alpha_units",
+    "by_rater",
+    "campaign_length_share",
+    "campaign_summary",
+    "category",
+    "category_table",
+    "cohen_kappa",
+    "dawid_skene",
+    "fatigue",
+    "fatigue_slope",
+    "fatigue_trend_p",
+    "fleiss_from_rows",
+    "fleiss_kappa",
+    "fleiss_table",
+    "gold_accuracy",
+    "infer_n_responses",
+    "is_correct",
+    "is_gold",
+    "krippendorff_alpha",
+    "latest_by_item",
+    "length_bias",
+    "loo_agreement",
+    "majority",
+    "majority_labels",
+    "make_thresholds",
+    "n_categories",
+    "pairwise_cohen",
+    "position_bias",
+    "rate_stat",
+    "rater_report",
+    "speed",
+    "stretch_positions",
+    "weighted_labels",
+    "wilson_interval",
+]

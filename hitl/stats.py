@@ -1,0 +1,127 @@
+"""Collection statistics from the store: judgment rows for `hitl.quality`, throughput, queue depth.
+
+    hitl stats --campaign demo
+
+The dashboard and `hitl stats` both call these; the metrics themselves are pure functions in hitl.quality.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from hitl.campaigns import Campaign
+from hitl.quality import JudgmentRow, RaterQuality, campaign_summary, rater_report
+from hitl.store import Store
+from hitl.store.schema import items, judgments, responses, users
+
+
+def judgment_rows(store: Store, campaign: Campaign | None = None) -> list[JudgmentRow]:
+    """Every judgment (optionally of one campaign) mapped to canonical response order."""
+    query = (
+        select(
+            judgments.c.item_id,
+            users.c.name,
+            judgments.c.ranking,
+            judgments.c.strength,
+            judgments.c.tie,
+            judgments.c.both_bad,
+            judgments.c.flags,
+            judgments.c.display_order,
+            judgments.c.seconds_on_item,
+            judgments.c.created_at,
+            items.c.response_ids,
+            items.c.gold_answer,
+            items.c.is_gold,
+        )
+        .join(users, users.c.id == judgments.c.user_id)
+        .join(items, items.c.id == judgments.c.item_id)
+        .order_by(judgments.c.id)
+    )
+    if campaign is not None:
+        query = query.where(items.c.campaign_id == campaign.id)
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+        response_ids = {rid for r in rows for rid in r.response_ids}
+        lengths = (
+            dict(
+                conn.execute(
+                    select(responses.c.id, func.length(responses.c.text)).where(responses.c.id.in_(response_ids))
+                ).all()
+            )
+            if response_ids
+            else {}
+        )
+    return [_to_row(r, lengths) for r in rows]
+
+
+def _to_row(r, lengths: dict[int, int]) -> JudgmentRow:
+    canonical = list(r.response_ids)
+    winner = None if r.tie else canonical.index(r.ranking[0])
+    score = 0
+    if len(canonical) == 2 and winner is not None:
+        score = r.strength if winner == 0 else -r.strength
+    sizes = [lengths.get(rid, 0) for rid in canonical]
+    longest = max(sizes)
+    longer = sizes.index(longest) if sizes.count(longest) == 1 else None
+    return JudgmentRow(
+        item_id=r.item_id,
+        rater=r.name,
+        winner=winner,
+        score=score,
+        first_shown=canonical.index(r.display_order[0]) if r.display_order else 0,
+        longer=longer,
+        seconds=r.seconds_on_item,
+        created_at=r.created_at,
+        gold_answer=r.gold_answer if r.is_gold else None,
+        both_bad=bool(r.both_bad),
+        flags=tuple(r.flags or ()),
+    )
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    open_items: int
+    judgments_needed: int  # sum over open items of (overlap - judgments so far)
+    done_items: int
+    gold_items: int
+
+
+def queue_depth(store: Store, campaign: Campaign) -> QueueDepth:
+    with store.read() as conn:
+        rows = conn.execute(
+            select(items.c.status, items.c.is_gold, func.count(), func.coalesce(func.sum(items.c.judgment_count), 0))
+            .where(items.c.campaign_id == campaign.id)
+            .group_by(items.c.status, items.c.is_gold)
+        ).all()
+    open_items = sum(n for status, gold, n, _ in rows if status == "open" and not gold)
+    judged_open = sum(j for status, gold, _, j in rows if status == "open" and not gold)
+    return QueueDepth(
+        open_items=open_items,
+        judgments_needed=open_items * campaign.settings.overlap - judged_open,
+        done_items=sum(n for status, gold, n, _ in rows if status == "done" and not gold),
+        gold_items=sum(n for _, gold, n, _ in rows if gold),
+    )
+
+
+def throughput(store: Store, campaign: Campaign | None = None, bucket_seconds: float = 3600, buckets: int = 12):
+    """Judgments per time bucket, newest last: [(bucket_start_epoch, count), ...] over the last `buckets`."""
+    now = time.time()
+    start = now - bucket_seconds * buckets
+    query = select(judgments.c.created_at).where(judgments.c.created_at >= start)
+    if campaign is not None:
+        query = query.join(items, items.c.id == judgments.c.item_id).where(items.c.campaign_id == campaign.id)
+    with store.read() as conn:
+        times = conn.execute(query).scalars().all()
+    counts = [0] * buckets
+    for t in times:
+        counts[min(int((t - start) // bucket_seconds), buckets - 1)] += 1
+    return [(start + i * bucket_seconds, n) for i, n in enumerate(counts)]
+
+
+def collection_report(store: Store, campaign: Campaign | None = None) -> tuple[dict, list[RaterQuality]]:
+    """The campaign summary (sizes, alpha, kappa) and the per-rater quality report."""
+    rows = judgment_rows(store, campaign)
+    return campaign_summary(rows), rater_report(rows)
