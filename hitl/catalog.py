@@ -191,3 +191,12 @@ def set_priorities(store: Store, priorities: dict[int, float]) -> int:
             # Raised inside the transaction, so nothing is changed.
             raise NotFound(f"{len(priorities) - changed} of the items given do not exist; no priority was changed")
     return changed
+
+
+def gold_response_id(store: Store, item_id: int) -> int | None:
+    """The response id a gold item expects, or None for a regular item (for reviewers and scripted raters)."""
+    with store.read() as conn:
+        row = conn.execute(select(items.c.response_ids, items.c.gold_answer).where(items.c.id == item_id)).first()
+    if row is None:
+        raise NotFound(f"no item {item_id}")
+    return None if row.gold_answer is None else row.response_ids[row.gold_answer]

@@ -178,7 +178,7 @@ def _tie_pairs(it: ItemData, a: int, b: int, ties: str, source: str, n: int, wei
     # "half": both orders at half weight, so a tie pulls the two rewards together without favouring either.
     if ties == "drop":
         return []
-    return [_pair(it, a, b, 0.0, source, n, weight), _pair(it, b, a, 0.0, source, n, weight)]
+    return [_pair(it, a, b, 0.0, source, n, weight / 2), _pair(it, b, a, 0.0, source, n, weight / 2)]
 
 
 def _vote_pairs(it: ItemData, vote: _Vote, ties: str, source: str) -> list[PreferencePair]:

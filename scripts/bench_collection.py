@@ -168,7 +168,7 @@ def fresh_pg_url(base: str) -> str | None:
 
 
 def bench_store(name: str, url: str, args) -> dict:
-    store = open_store(url, pool_size=args.threads)
+    store = open_store(url, pool_size=args.pg_pool)
     n_users = args.threads * 4
     campaign, users = seed(store, args.items, args.overlap, args.lease_ttl, n_users)
     result = run_load(store, campaign, users, args.threads, args.seconds, args.abandon)
@@ -189,6 +189,7 @@ def main() -> int:
     parser.add_argument("--abandon", type=float, default=0.10)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--pg-pool", type=int, default=8, help="PostgreSQL connections (2 cores: fewer is faster).")
     parser.add_argument("--out", default="bench-results/collection.json")
     args = parser.parse_args()
 
@@ -205,14 +206,16 @@ def main() -> int:
             r["run"] = run
             results.append(r)
             print(
-                f"{name:10s} run {run}: {r['judgments_per_s']:7.0f} judgments/s  next p99 {r['next_ms']['p99']:6.1f} ms"
+                f"{name:10s} run {run}: {r['judgments_per_s']:7.0f} judgments/s"
+                f"  next p99 {r['next_ms']['p99']:6.1f} ms"
                 f"  submit p99 {r['submit_ms']['p99']:6.1f} ms  violations {r['integrity']['violations']}"
                 f"  errors {r['errors']}",
                 file=sys.stderr,
             )
     summary = {}
     print(
-        f"\n{'store':10s} {'judg/s':>8s} {'next p50/p95/p99 ms':>22s} {'submit p50/p95/p99 ms':>24s} {'violations':>10s}"
+        f"\n{'store':10s} {'judg/s':>8s} {'next p50/p95/p99 ms':>22s}"
+        f" {'submit p50/p95/p99 ms':>24s} {'violations':>10s}"
     )
     for name in dict.fromkeys(r["store"] for r in results):
         runs = [r for r in results if r["store"] == name]

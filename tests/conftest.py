@@ -16,28 +16,35 @@ from hitl.users import create_user
 PG_URL = os.environ.get("HITL_TEST_POSTGRES_URL")
 
 
-def _fresh_pg_url() -> str:
-    """A new empty schema in the test database, so PostgreSQL tests never see each other's rows."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+def _pg_admin(sql: str) -> None:
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        conn.execute(text(sql))
     admin.dispose()
+
+
+def _fresh_pg_schema() -> tuple[str, str]:
+    """A new empty schema in the test database, so PostgreSQL tests never see each other's rows."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    return schema, f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
+    schema = None
     if request.param == "postgresql":
         if not PG_URL:
             pytest.skip("set HITL_TEST_POSTGRES_URL to run the PostgreSQL store tests")
-        url = _fresh_pg_url()
+        schema, url = _fresh_pg_schema()
     else:
         url = f"sqlite:///{tmp_path / 'hitl.db'}"
     s = open_store(url)
     yield s
     s.close()
+    if schema:
+        _pg_admin(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from rich.table import Table
 from hitl.errors import InvalidInput
 from hitl.store import Store, open_store
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def add_db_flag(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,9 @@ import argparse
 import time
 
 from hitl import stats
-from hitl.campaigns import get_campaign
+from hitl.campaigns import Campaign, get_campaign
 from hitl.cli.common import add_db_flag, console, print_table, store_from
+from hitl.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _stats(args) -> None:
     store = store_from(args)
-    campaign = get_campaign(store, args.campaign) if args.campaign else None
+    show_stats(store, get_campaign(store, args.campaign) if args.campaign else None, args.hours)
+
+
+def show_stats(store: Store, campaign: Campaign | None, hours: int = 12) -> None:
     summary, raters = stats.collection_report(store, campaign)
     print_table("Collection", ["metric", "value"], [[k, v] for k, v in summary.items()])
     if campaign is not None:
@@ -30,7 +34,7 @@ def _stats(args) -> None:
             ["open items", "judgments needed", "done items", "gold items"],
             [[depth.open_items, depth.judgments_needed, depth.done_items, depth.gold_items]],
         )
-    history = stats.throughput(store, campaign, 3600, args.hours)
+    history = stats.throughput(store, campaign, 3600, hours)
     print_table(
         "Judgments per hour",
         ["hour starting", "judgments"],
@@ -46,14 +50,17 @@ def _stats(args) -> None:
             q.length.share,
             q.speed.median_seconds,
             q.competence,
-            "; ".join(q.issues) or "ok",
+            "review" if q.issues else "ok",
         ]
         for q in raters
     ]
     print_table(
         "Raters",
-        ["rater", "judgments", "gold acc", "agreement", "first-shown", "longer", "median s", "competence", "issues"],
+        ["rater", "judgments", "gold acc", "agreement", "first-shown", "longer", "median s", "competence", "verdict"],
         rows,
     )
+    for q in raters:
+        for issue in q.issues:
+            console.print(f"[yellow]{q.rater}[/yellow]: {issue}", soft_wrap=True)
     if not raters:
         console.print("no judgments yet")

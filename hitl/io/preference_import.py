@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from hitl.campaigns import Campaign
 from hitl.catalog import add_item, add_response
@@ -35,13 +35,16 @@ IMPORT_MODES = ("gold", "judgments")
 SYSTEM_USER = "import"
 
 
-def record_key(campaign_id: int, record: dict, occurrence: int) -> str:
+def canonical_record(record: dict) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def record_key(campaign_id: int, canonical: str, occurrence: int) -> str:
     """The idempotency key of an imported judgment: the same record imported twice into a campaign is caught.
 
     `occurrence` counts earlier identical records in the same file, so a file may repeat a pair on purpose (an
     export with one row per rater does).
     """
-    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
     digest = hashlib.sha256(f"{campaign_id}\n{occurrence}\n{canonical}".encode()).hexdigest()
     return f"import:{digest}"
 
@@ -90,8 +93,8 @@ def import_preferences(
                 raise
             skipped.append(str(exc))
             continue
-        canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
-        planned.append((number, value, record_key(target.id, record, seen[canonical])))
+        canonical = canonical_record(record)
+        planned.append((number, value, record_key(target.id, canonical, seen[canonical])))
         seen[canonical] += 1
 
     user = _system_user(store, user_name) if as_ == "judgments" else None
@@ -163,29 +166,28 @@ def _refuse_reimport(conn, path, planned: list[tuple[int, PreferenceValue, str]]
 
 
 def _record_judgment(conn, item_id, user, ranking, display_order, strength, key, now, overlap) -> None:
-    # Straight into the table, not through the lease queue: this preference was collected elsewhere.
-    conn.execute(
-        insert(judgments).values(
-            item_id=item_id,
-            user_id=user.id,
-            lease_id=None,
-            ranking=ranking,
-            strength=strength,
-            tie=False,
-            both_bad=False,
-            flags=[],
-            rationale="",
-            correction=None,
-            seconds_on_item=None,
-            display_order=display_order,
-            idempotency_key=key,
-            source="import",
-            created_at=now,
-        )
-    )
+    # Straight into the table, not through the lease queue: this preference was collected elsewhere. Values go
+    # as parameters, not .values(...), so SQLAlchemy compiles the statement once for the whole file.
+    row = {
+        "item_id": item_id,
+        "user_id": user.id,
+        "lease_id": None,
+        "ranking": ranking,
+        "strength": strength,
+        "tie": False,
+        "both_bad": False,
+        "flags": [],
+        "rationale": "",
+        "correction": None,
+        "seconds_on_item": None,
+        "display_order": display_order,
+        "idempotency_key": key,
+        "source": "import",
+        "created_at": now,
+    }
+    conn.execute(insert(judgments), row)
     # The item is new, so this is its first judgment; it leaves the queue once the overlap is reached.
     conn.execute(
-        update(items)
-        .where(items.c.id == item_id)
-        .values(judgment_count=items.c.judgment_count + 1, status="done" if overlap <= 1 else "open")
+        update(items).where(items.c.id == bindparam("item")),
+        {"item": item_id, "judgment_count": 1, "status": "done" if overlap <= 1 else "open"},
     )

@@ -65,7 +65,7 @@ def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random |
     settings = campaign.settings
     dialect = store.dialect
     params = {"user_id": user.id, "campaign_id": campaign.id, "now": now, "overlap": settings.overlap}
-    with store.raw_write() as conn:
+    with store.raw_write(durable=False) as conn:
         live = sql.run(conn, dialect, sql.LIVE_LEASE, params).fetchone()
         if live is not None:
             token, item_id, order, expires_at = live

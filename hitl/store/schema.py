@@ -77,7 +77,7 @@ prompts = Table(
     Column("external_id", String(128), unique=True),
     # Exactly one of text / messages is set: a plain prompt or a chat (list of {role, content}).
     Column("text", Text),
-    Column("messages", JSON),
+    Column("messages", JSON(none_as_null=True)),
     Column("tags", JSON, nullable=False),
     Column("source", String(255), nullable=False, default=""),
     Column("created_at", Float, nullable=False),
