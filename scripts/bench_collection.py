@@ -76,7 +76,7 @@ def run_load(store, campaign, users: list[User], threads: int, seconds: float, a
             try:
                 a = next_item(store, user, campaign, rng=rng)
             except Exception as exc:  # noqa: BLE001 - counted as an error of the run
-                errors[type(exc).__name__] += 1
+                errors[f"next {type(exc).__name__}: {str(exc)[:60]}"] += 1
                 continue
             local_next.append((time.perf_counter() - t0) * 1000)
             if a is None:
@@ -96,7 +96,7 @@ def run_load(store, campaign, users: list[User], threads: int, seconds: float, a
             try:
                 res = submit(store, a.lease_token, key, JudgmentInput(ranking=ranking, strength=2), user=user)
             except Exception as exc:  # noqa: BLE001
-                errors[type(exc).__name__] += 1
+                errors[f"submit {type(exc).__name__}: {str(exc)[:60]}"] += 1
                 continue
             local_submit.append((time.perf_counter() - t1) * 1000)
             local_acked.append((res.judgment_id, user.id, key))
