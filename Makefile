@@ -34,8 +34,12 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+DATA ?= ../shared/data
 bench: setup
 	$(PY) scripts/bench_collection.py --out bench-results/collection.json
+	@for b in generate api; do [ ! -f scripts/bench_$$b.py ] || $(PY) scripts/bench_$$b.py --out bench-results/$$b.json; done
+	[ ! -f scripts/bench_reward.py ] || $(PY) scripts/bench_reward.py --train $(DATA)/hh-harmless/train.jsonl.gz \
+		--test $(DATA)/hh-harmless/test.jsonl.gz --out bench-results/reward.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) bench-results

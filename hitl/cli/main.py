@@ -6,16 +6,19 @@ User errors (HitlError, StoreError) print one clear line and exit with status 2,
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
+import pkgutil
 import sys
+from pathlib import Path
 
 from hitl import __version__
 from hitl.errors import HitlError
 from hitl.store import StoreError
 
-# Subcommand modules, each with register(subparsers). Imported lazily per name, so `hitl users`
-# never pays for the model stacks a training command needs.
-COMMANDS = ("init_cmd", "users_cmd", "campaign_cmd", "io_cmd", "stats_cmd", "demo_cmd")
+# Every `hitl/cli/*_cmd.py` module is a subcommand with register(subparsers). Modules import heavy
+# stacks (torch, transformers, trl) inside their handlers, so `hitl users` never pays for them.
+COMMANDS = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.endswith("_cmd"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,8 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hitl {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="Log what happens (INFO level).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    import importlib
-
     for name in COMMANDS:
         importlib.import_module(f"hitl.cli.{name}").register(sub)
     return parser
