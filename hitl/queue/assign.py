@@ -39,20 +39,51 @@ _PICK = {
 }
 
 
-def _pick_regular(conn, dialect: str, params: dict) -> tuple | None:
-    if dialect != "postgresql":
-        return sql.run(conn, dialect, _PICK["sqlite"], params).fetchone()
+def _new_lease(rng: random.Random, row, now: float, ttl: float) -> dict:
+    order = list(sql.from_json(row[1]))
+    rng.shuffle(order)
+    return {
+        "token": secrets.token_urlsafe(24),
+        "item_id": row[0],
+        "order": order,
+        "display_order": sql.to_json(order),
+        "expires_at": now + ttl,
+    }
+
+
+def _lease_sqlite(conn, params: dict, gold_row, rng: random.Random, ttl: float) -> tuple[dict, list] | None:
+    """SQLite holds the database write lock for the whole transaction, so pick, insert and read in turn."""
+    row = gold_row or sql.run(conn, "sqlite", _PICK["sqlite"], params).fetchone()
+    if row is None:
+        return None
+    lease = _new_lease(rng, row, params["now"], ttl)
+    sql.run(conn, "sqlite", sql.INSERT_LEASE, {**params, **lease})
+    placeholders, id_params = sql.in_list("r", lease["order"])
+    return lease, sql.run(conn, "sqlite", sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
+
+
+def _lease_postgresql(conn, params: dict, gold_row, rng: random.Random, ttl: float) -> tuple[dict, list] | None:
+    """Lock a candidate (SKIP LOCKED), then lease it in one statement that recounts under the lock."""
     passed_over: list[int] = []
     while len(passed_over) < _MAX_PASSED_OVER:
-        query = _PICK["postgresql-retry"] if passed_over else _PICK["postgresql"]
-        row = sql.run(conn, dialect, query, {**params, "passed_over": passed_over}).fetchone()
+        if gold_row is not None:
+            row = gold_row
+        else:
+            query = _PICK["postgresql-retry"] if passed_over else _PICK["postgresql"]
+            row = sql.run(conn, "postgresql", query, {**params, "passed_over": passed_over}).fetchone()
         if row is None:
             return None
-        # Under the row lock no one else can lease this item; count again with a fresh snapshot.
-        used = sql.run(conn, dialect, sql.RECOUNT, {"item_id": row[0], "now": params["now"]}).fetchone()[0]
-        if used < params["overlap"]:
-            return row
-        passed_over.append(row[0])
+        lease = _new_lease(rng, row, params["now"], ttl)
+        placeholders, id_params = sql.in_list("r", lease["order"])
+        texts = sql.run(
+            conn,
+            "postgresql",
+            sql.PG_LEASE_AND_LOAD.format(ids=placeholders),
+            {**params, **lease, **id_params, "check_overlap": gold_row is None},
+        ).fetchall()
+        if texts:
+            return lease, texts
+        passed_over.append(row[0])  # filled up between our snapshot and our lock
     return None
 
 
@@ -65,30 +96,26 @@ def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random |
     settings = campaign.settings
     dialect = store.dialect
     params = {"user_id": user.id, "campaign_id": campaign.id, "now": now, "overlap": settings.overlap}
-    with store.raw_write(durable=False) as conn:
+    with store.raw_write() as conn:
         live = sql.run(conn, dialect, sql.LIVE_LEASE, params).fetchone()
         if live is not None:
             token, item_id, order, expires_at = live
             order = sql.from_json(order)
+            placeholders, id_params = sql.in_list("r", order)
+            texts = sql.run(conn, dialect, sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
             resumed = True
         else:
-            row = None
+            gold_row = None
             if settings.gold_rate > 0 and rng.random() < settings.gold_rate:
                 gold = sql.run(conn, dialect, sql.UNSEEN_GOLD, params).fetchall()
-                row = rng.choice(gold) if gold else None
-            if row is None:
-                row = _pick_regular(conn, dialect, params)
-            if row is None:
+                gold_row = rng.choice(gold) if gold else None
+            lease_fn = _lease_postgresql if dialect == "postgresql" else _lease_sqlite
+            leased = lease_fn(conn, params, gold_row, rng, settings.lease_ttl_seconds)
+            if leased is None:
                 return None
-            item_id, order = row[0], list(sql.from_json(row[1]))
-            rng.shuffle(order)
-            token = secrets.token_urlsafe(24)
-            expires_at = now + settings.lease_ttl_seconds
-            lease = {"token": token, "item_id": item_id, "display_order": sql.to_json(order), "expires_at": expires_at}
-            sql.run(conn, dialect, sql.INSERT_LEASE, {**params, **lease})
+            lease, texts = leased
+            token, item_id, order, expires_at = lease["token"], lease["item_id"], lease["order"], lease["expires_at"]
             resumed = False
-        placeholders, id_params = sql.in_list("r", order)
-        texts = sql.run(conn, dialect, sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
     by_id = {rid: text for rid, text, _, _ in texts}
     _, _, prompt_text, prompt_messages = texts[0]
     return Assignment(

@@ -38,11 +38,22 @@ WHERE i.campaign_id = :campaign_id AND i.status = 'open' AND i.is_gold = :false
   AND i.judgment_count + {_LIVE_LEASES} < :overlap AND {_NOT_SEEN} {{passed_over}}
 ORDER BY i.priority DESC, i.id LIMIT 1 {{lock}}"""
 
-RECOUNT = f"SELECT i.judgment_count + {_LIVE_LEASES} FROM items i WHERE i.id = :item_id"
-
 INSERT_LEASE = """
 INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
 VALUES (:token, :item_id, :user_id, 'active', :display_order, :now, :expires_at)"""
+
+# PostgreSQL: one round trip that recounts under the item's row lock (a fresh snapshot), inserts the
+# lease only if there is still room, and returns the texts to show; no rows back means no room.
+PG_LEASE_AND_LOAD = f"""
+WITH room AS (
+  SELECT 1 FROM items i WHERE i.id = :item_id AND (NOT :check_overlap OR i.judgment_count + {_LIVE_LEASES} < :overlap)
+), lease AS (
+  INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
+  SELECT :token, :item_id, :user_id, 'active', CAST(:display_order AS json), :now, :expires_at FROM room
+  RETURNING item_id
+)
+SELECT r.id, r.text, p.text, p.messages FROM responses r JOIN prompts p ON p.id = r.prompt_id
+WHERE r.id IN ({{ids}}) AND EXISTS (SELECT 1 FROM lease)"""
 
 LOAD_TEXTS = """
 SELECT r.id, r.text, p.text, p.messages FROM responses r JOIN prompts p ON p.id = r.prompt_id
@@ -78,6 +89,23 @@ INSERT INTO judgments (item_id, user_id, lease_id, ranking, strength, tie, both_
 VALUES (:item_id, :user_id, :lease_id, :ranking, :strength, :tie, :both_bad, :flags, :rationale, :correction,
         :seconds_on_item, :display_order, :idempotency_key, :source, :now)
 RETURNING id"""
+
+# PostgreSQL: the three writes of a submit in one round trip.
+PG_RECORD_JUDGMENT = """
+WITH judgment AS (
+  INSERT INTO judgments (item_id, user_id, lease_id, ranking, strength, tie, both_bad, flags, rationale, correction,
+                         seconds_on_item, display_order, idempotency_key, source, created_at)
+  VALUES (:item_id, :user_id, :lease_id, CAST(:ranking AS json), :strength, :tie, :both_bad, CAST(:flags AS json),
+          :rationale, :correction, :seconds_on_item, CAST(:display_order AS json), :idempotency_key, :source, :now)
+  RETURNING id
+), counted AS (
+  UPDATE items SET judgment_count = judgment_count + 1,
+                   status = CASE WHEN judgment_count + 1 >= :overlap AND NOT is_gold THEN 'done' ELSE status END
+  WHERE id = :item_id
+), closed AS (
+  UPDATE leases SET state = 'submitted', closed_at = :now WHERE id = :lease_id
+)
+SELECT id FROM judgment"""
 
 COUNT_JUDGMENT = """
 UPDATE items SET judgment_count = judgment_count + 1,

@@ -99,13 +99,11 @@ class Store:
             self._write_turns.release()
 
     @contextlib.contextmanager
-    def raw_write(self, durable: bool = True) -> Iterator[Any]:
+    def raw_write(self) -> Iterator[Any]:
         """A write transaction on the bare DBAPI connection, for the queue's measured hot path.
 
         Same rules as `write()` (BEGIN IMMEDIATE and one writer at a time on SQLite), without the
         per-transaction bookkeeping of a SQLAlchemy Connection. See hitl/queue/sql.py.
-        `durable=False` lets PostgreSQL acknowledge before its WAL flush: for leases, whose loss in a
-        server crash only returns an item to the pool early. Judgments are always durable.
         """
         if self._write_turns is not None:
             self._write_turns.acquire()
@@ -113,8 +111,6 @@ class Store:
         try:
             if self.is_sqlite:
                 raw.driver_connection.execute("BEGIN IMMEDIATE")
-            elif not durable:
-                raw.driver_connection.execute("SET LOCAL synchronous_commit TO OFF")
             try:
                 yield raw.driver_connection
             except BaseException:
