@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,13 @@ class FairLock:
             else:
                 self._held = False
 
+    def __enter__(self) -> FairLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
 
 @dataclass
 class Store:
@@ -75,6 +82,7 @@ class Store:
     dialect: str
     _closed: bool = field(default=False, repr=False)
     _write_turns: FairLock | None = field(default=None, repr=False)
+    _sqlite_writer_proxy: Any = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,12 +99,8 @@ class Store:
             with self.writer.begin() as conn:
                 yield conn
             return
-        self._write_turns.acquire()
-        try:
-            with self.writer.begin() as conn:
-                yield conn
-        finally:
-            self._write_turns.release()
+        with self._write_turns, self.writer.begin() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def raw_write(self) -> Iterator[Any]:
@@ -105,12 +109,19 @@ class Store:
         Same rules as `write()` (BEGIN IMMEDIATE and one writer at a time on SQLite), without the
         per-transaction bookkeeping of a SQLAlchemy Connection. See hitl/queue/sql.py.
         """
-        if self._write_turns is not None:
-            self._write_turns.acquire()
+        if self.is_sqlite:
+            with self._write_turns:
+                dbapi = self._sqlite_writer_dbapi()
+                dbapi.execute("BEGIN IMMEDIATE")
+                try:
+                    yield dbapi
+                except BaseException:
+                    dbapi.rollback()
+                    raise
+                dbapi.commit()
+            return
         raw = self.writer.raw_connection()
         try:
-            if self.is_sqlite:
-                raw.driver_connection.execute("BEGIN IMMEDIATE")
             try:
                 yield raw.driver_connection
             except BaseException:
@@ -119,8 +130,13 @@ class Store:
             raw.driver_connection.commit()
         finally:
             raw.close()
-            if self._write_turns is not None:
-                self._write_turns.release()
+
+    def _sqlite_writer_dbapi(self) -> Any:
+        # The writer engine's StaticPool hands out its single connection to every checkout; holding
+        # the proxy here keeps it from being "returned" (and rolled back) by garbage collection.
+        if self._sqlite_writer_proxy is None:
+            self._sqlite_writer_proxy = self.writer.raw_connection()
+        return self._sqlite_writer_proxy.driver_connection
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -130,6 +146,8 @@ class Store:
 
     def close(self) -> None:
         if not self._closed:
+            if self._sqlite_writer_proxy is not None:
+                self._sqlite_writer_proxy.close()
             self.writer.dispose()
             if self.reader is not self.writer:
                 self.reader.dispose()
@@ -167,7 +185,8 @@ def _sqlite_engines(url: str, busy_timeout_ms: int, synchronous: str) -> tuple[E
         cur.close()
 
     args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
-    writer = create_engine(url, connect_args=args, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
+    # One connection for all writes, shared under the store's FairLock (see Store.write).
+    writer = create_engine(url, connect_args=args, poolclass=StaticPool)
     reader = create_engine(url, connect_args=args, poolclass=QueuePool, pool_size=4, max_overflow=28, pool_timeout=60)
     for engine, begin_sql in ((writer, "BEGIN IMMEDIATE"), (reader, "BEGIN")):
         event.listen(engine, "connect", configure)
