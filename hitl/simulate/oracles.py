@@ -1,0 +1,78 @@
+"""Oracles: the "true" preference that simulated raters perturb (AlpacaFarm-style simulated annotation).
+
+    hitl simulate --campaign demo --oracle rule:concise
+
+An oracle maps (prompt, responses) to one score per response; higher is better. Built-in rules are
+below; any Python callable `module:function(prompt, responses) -> scores` works too, and the CLI
+adds `reward:VERSION_OR_PATH` (a trained reward model, through reward.score).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Sequence
+
+from hitl.errors import InvalidInput
+
+Oracle = Callable[[str, Sequence[str]], Sequence[float]]
+
+_WORD = re.compile(r"\w+")
+_POLITE = ("please", "thank", "glad", "happy to", "sorry", "hope this helps")
+_REFUSAL = ("i can't", "i cannot", "i won't", "i'm not able", "i am not able", "as an ai")
+
+
+def concise(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers the shorter answer (fewer words), as long as it says something."""
+    return [-len(_WORD.findall(r)) if r.strip() else float("-inf") for r in responses]
+
+
+def detailed(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers the longer answer (more words)."""
+    return [float(len(_WORD.findall(r))) for r in responses]
+
+
+def polite(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers answers with more polite phrases; ties broken toward the shorter one."""
+    return [sum(p in r.lower() for p in _POLITE) - 1e-4 * len(r) for r in responses]
+
+
+def no_refusal(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers answers that do not refuse; ties broken toward the shorter one."""
+    return [-float(any(p in r.lower() for p in _REFUSAL)) - 1e-4 * len(r) for r in responses]
+
+
+def contains(word: str) -> Oracle:
+    """Prefers answers that mention `word` (case-insensitive)."""
+    needle = word.lower()
+
+    def oracle(prompt: str, responses: Sequence[str]) -> list[float]:
+        return [float(needle in r.lower()) - 1e-4 * len(r) for r in responses]
+
+    return oracle
+
+
+RULES: dict[str, Oracle] = {"concise": concise, "detailed": detailed, "polite": polite, "no-refusal": no_refusal}
+
+
+def load_oracle(spec: str) -> Oracle:
+    """`rule:NAME`, `rule:contains=WORD` or `module:function`. (`reward:...` is resolved by the CLI.)"""
+    if spec.startswith("rule:"):
+        name = spec.removeprefix("rule:")
+        if name.startswith("contains="):
+            return contains(name.split("=", 1)[1])
+        if name in RULES:
+            return RULES[name]
+        raise InvalidInput(f"unknown oracle rule {name!r}: use one of {', '.join(RULES)} or contains=WORD")
+    if ":" in spec:
+        module_name, func_name = spec.split(":", 1)
+        try:
+            func = getattr(importlib.import_module(module_name), func_name)
+        except (ImportError, AttributeError) as exc:
+            raise InvalidInput(f"cannot load oracle {spec!r}: {exc}") from exc
+        if not callable(func):
+            raise InvalidInput(f"oracle {spec!r} is not callable")
+        return func
+    raise InvalidInput(
+        f"oracle {spec!r}: use rule:NAME ({', '.join(RULES)}, contains=WORD), module:function, or reward:VERSION"
+    )
