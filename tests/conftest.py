@@ -14,6 +14,9 @@ from hitl.store import open_store
 from hitl.users import create_user
 
 PG_URL = os.environ.get("HITL_TEST_POSTGRES_URL")
+# Tests never reach a model hub: everything they load is built in the test or embedded.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def _pg_admin(sql: str) -> None:

@@ -1,0 +1,161 @@
+"""Policy training: TRL's DPO, KTO, GRPO and RLOO trainers, wrapped (never subclassed or copied).
+
+    hitl train-policy --config configs/cpu.yaml --algorithm dpo --campaign demo
+
+`train_policy` takes a model (a path/hub id or a loaded PreTrainedModel) and plain records, builds the
+TRL dataset, trains, and reports whether the run diverged (a NaN or infinite loss): a diverged run is
+not saved, so it can never be registered as a policy version.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import trl
+from transformers import TrainerCallback
+
+from hitl.errors import InvalidInput
+
+RewardFn = Callable[..., list[float]]
+
+
+@dataclass
+class PolicyTrainResult:
+    output_dir: str | None  # None when the run diverged and nothing was saved
+    metrics: dict[str, float]
+    diverged: bool
+    steps: int
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _chat(prompt: str | list[dict]) -> list[dict]:
+    """TRL's conversational format, so the tokenizer's chat template is applied the same way as at generation."""
+    return prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+
+
+def preference_dataset(records: Sequence[dict]):
+    """prompt/chosen/rejected records (text or chat prompts) -> a conversational DPO dataset."""
+    from datasets import Dataset
+
+    rows = []
+    for i, r in enumerate(records):
+        chosen, rejected = r.get("chosen"), r.get("rejected")
+        if not r.get("prompt") or not chosen or not rejected:
+            raise InvalidInput(f"preference record {i} needs a prompt, chosen and rejected")
+        if chosen == rejected:
+            raise InvalidInput(f"preference record {i}: chosen == rejected")
+        rows.append(
+            {
+                "prompt": _chat(r["prompt"]),
+                "chosen": [{"role": "assistant", "content": chosen}],
+                "rejected": [{"role": "assistant", "content": rejected}],
+            }
+        )
+    if not rows:
+        raise InvalidInput("no preference pairs to train on: collect judgments first (or lower the threshold)")
+    return Dataset.from_list(rows)
+
+
+def unpaired_dataset(records: Sequence[dict]):
+    """prompt/completion/label records -> a conversational KTO dataset (needs both labels)."""
+    from datasets import Dataset
+
+    rows = [
+        {
+            "prompt": _chat(r["prompt"]),
+            "completion": [{"role": "assistant", "content": r["completion"]}],
+            "label": bool(r["label"]),
+        }
+        for r in records
+    ]
+    labels = {r["label"] for r in rows}
+    if labels != {True, False}:
+        raise InvalidInput("KTO needs both good (label true) and bad (label false) examples")
+    return Dataset.from_list(rows)
+
+
+def prompt_dataset(prompts: Sequence[str | list[dict]]):
+    from datasets import Dataset
+
+    if not prompts:
+        raise InvalidInput("no prompts for online training")
+    return Dataset.from_list([{"prompt": _chat(p)} for p in prompts])
+
+
+class DivergenceGuard(TrainerCallback):
+    """Stops training at the first non-finite loss or gradient norm; the run is then reported as diverged.
+
+    TRL can log a loss of 0 while the gradients are NaN, so the gradient norm is watched too.
+    """
+
+    WATCHED = ("loss", "grad_norm")
+
+    def __init__(self) -> None:
+        self.diverged = False
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        values = [(logs or {}).get(key) for key in self.WATCHED]
+        if any(v is not None and not math.isfinite(float(v)) for v in values):
+            self.diverged = True
+            control.should_training_stop = True
+
+
+def _weights_finite(model: Any) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters() if p.requires_grad)
+
+
+def train_policy(
+    model: str | Any,
+    tokenizer: Any,
+    algorithm: str,
+    config: Any,
+    *,
+    pairs: Sequence[dict] = (),
+    unpaired: Sequence[dict] = (),
+    prompts: Sequence[str | list[dict]] = (),
+    reward_fn: RewardFn | None = None,
+    threads: int | None = None,
+) -> PolicyTrainResult:
+    """Train with `algorithm` ("dpo", "kto", "grpo", "rloo") and save to `config.output_dir` unless it diverged."""
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1)))
+    peft_config = config.peft_config()
+    common = {"args": config, "processing_class": tokenizer, "peft_config": peft_config}
+    guard = DivergenceGuard()
+    if algorithm in ("dpo", "kto"):
+        dataset = preference_dataset(pairs) if algorithm == "dpo" else unpaired_dataset(unpaired)
+        # TRL rebuilds a reference model from the policy's path; an in-memory model without LoRA needs a copy.
+        ref = copy.deepcopy(model) if peft_config is None and not isinstance(model, str) else None
+        trainer_cls = trl.DPOTrainer if algorithm == "dpo" else trl.KTOTrainer
+        trainer = trainer_cls(model=model, ref_model=ref, train_dataset=dataset, callbacks=[guard], **common)
+    elif algorithm in ("grpo", "rloo"):
+        if reward_fn is None:
+            raise InvalidInput(f"{algorithm} needs a reward: train a reward model first (hitl train-reward)")
+        trainer_cls = trl.GRPOTrainer if algorithm == "grpo" else trl.RLOOTrainer
+        trainer = trainer_cls(
+            model=model, reward_funcs=reward_fn, train_dataset=prompt_dataset(prompts), callbacks=[guard], **common
+        )
+    else:
+        raise InvalidInput(f"unknown algorithm {algorithm!r}: use dpo, kto, grpo or rloo")
+    output = trainer.train()
+    history = list(trainer.state.log_history)
+    losses = [h["loss"] for h in history if "loss" in h]
+    diverged = (
+        guard.diverged
+        or not math.isfinite(output.training_loss)
+        or any(not math.isfinite(x) for x in losses)
+        or not _weights_finite(trainer.model)
+    )
+    out_dir = None
+    if not diverged:
+        trainer.save_model(config.output_dir)
+        tokenizer.save_pretrained(config.output_dir)
+        out_dir = str(Path(config.output_dir))
+    metrics = {k: float(v) for k, v in output.metrics.items() if isinstance(v, int | float)}
+    return PolicyTrainResult(out_dir, metrics, diverged, trainer.state.global_step, history)
