@@ -199,3 +199,27 @@ dataset_snapshots = Table(
     Column("path", Text, nullable=False, default=""),
     Column("created_at", Float, nullable=False),
 )
+
+LOOP_STAGES = ("wait", "train_reward", "train_policy", "generate", "evaluate", "done")
+
+# One row per round of the human-in-the-loop cycle; `stage` is the next stage to run, so a killed
+# `hitl loop` resumes exactly where it stopped.
+loop_rounds = Table(
+    "loop_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("judgments_at_start", Integer, nullable=False),
+    Column("base_policy_id", Integer, ForeignKey("model_versions.id")),
+    Column("reward_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("policy_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("snapshot_id", Integer, ForeignKey("dataset_snapshots.id")),
+    Column("metrics", JSON, nullable=False),
+    Column("message", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("campaign_id", "number", name="uq_loop_rounds_campaign_number"),
+)

@@ -1,0 +1,98 @@
+"""Round orchestration with fake stages: waiting, stopping on a bad reward model or divergence, resuming."""
+
+import pytest
+from factories import add_items
+
+from hitl.catalog import register_model_version
+from hitl.loop import LoopSettings, StageOutcome, rounds, run_loop
+from hitl.queue import JudgmentInput, next_item, submit
+
+
+class FakeStages:
+    def __init__(self, store, accuracy=0.8, diverge=False, crash_in=None):
+        self.store, self.accuracy, self.diverge, self.crash_in = store, accuracy, diverge, crash_in
+        self.calls = []
+
+    def _version(self, kind, name):
+        with self.store.write() as conn:
+            return register_model_version(conn, kind=kind, name=name)
+
+    def train_reward(self, store, campaign, round_):
+        self.calls.append(("train_reward", round_.number))
+        rid = self._version("reward", f"{campaign.name}-r{round_.number}-reward")
+        return StageOutcome(ids={"reward_version_id": rid}, metrics={"reward_accuracy": self.accuracy})
+
+    def train_policy(self, store, campaign, round_):
+        self.calls.append(("train_policy", round_.number))
+        if self.crash_in == "train_policy":
+            self.crash_in = None
+            raise KeyboardInterrupt  # the process is killed mid-stage
+        if self.diverge:
+            return StageOutcome(stop="the policy step diverged (NaN loss): not registered")
+        pid = self._version("policy", f"{campaign.name}-r{round_.number}-policy")
+        return StageOutcome(ids={"policy_version_id": pid}, metrics={"policy_loss": 0.5})
+
+    def generate(self, store, campaign, round_):
+        self.calls.append(("generate", round_.number))
+        return StageOutcome(metrics={"items_queued": 4})
+
+    def evaluate(self, store, campaign, round_):
+        self.calls.append(("evaluate", round_.number))
+        return StageOutcome(metrics={"win_rate_vs_base": 0.6})
+
+
+def judge(store, make_user, campaign, n):
+    u = make_user()
+    for i in range(n):
+        a = next_item(store, u, campaign)
+        submit(
+            store, a.lease_token, f"{u.name}-{i}", JudgmentInput(ranking=[r.response_id for r in a.responses]), user=u
+        )
+
+
+def test_waits_for_enough_judgments_then_runs_a_whole_round(store, make_user, make_campaign):
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, campaign, 10)
+    stages = FakeStages(store)
+    settings = LoopSettings(min_new_judgments=5)
+    (r,) = run_loop(store, campaign, stages, settings)
+    assert r.status == "waiting" and "0 new of the 5" in r.message and stages.calls == []
+    judge(store, make_user, campaign, 5)
+    (r,) = run_loop(store, campaign, stages, settings)
+    assert r.status == "done" and r.number == 1 and r.policy_version_id and r.reward_version_id
+    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "generate", "evaluate"]
+    assert r.metrics["new_judgments"] == 5 and r.metrics["win_rate_vs_base"] == 0.6
+    (r2,) = run_loop(store, campaign, stages, settings)
+    assert r2.number == 2 and r2.status == "waiting" and r2.base_policy_id == r.policy_version_id
+
+
+@pytest.mark.parametrize("accuracy", [0.45, 0.5])
+def test_a_reward_model_no_better_than_chance_stops_the_round(store, make_user, make_campaign, accuracy):
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, campaign, 5)
+    judge(store, make_user, campaign, 5)
+    stages = FakeStages(store, accuracy=accuracy)
+    (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
+    assert r.status == "stopped" and "not trained on it" in r.message
+    assert [c[0] for c in stages.calls] == ["train_reward"]
+
+
+def test_a_diverged_policy_step_is_not_registered(store, make_user, make_campaign):
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, campaign, 5)
+    judge(store, make_user, campaign, 5)
+    (r,) = run_loop(store, campaign, FakeStages(store, diverge=True), LoopSettings(min_new_judgments=5))
+    assert r.status == "stopped" and "diverged" in r.message and r.policy_version_id is None
+
+
+def test_killed_mid_round_resumes_without_redoing_finished_stages(store, make_user, make_campaign):
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, campaign, 5)
+    judge(store, make_user, campaign, 5)
+    stages = FakeStages(store, crash_in="train_policy")
+    with pytest.raises(KeyboardInterrupt):
+        run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
+    (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
+    assert r.status == "done"
+    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "train_policy", "generate", "evaluate"]
+    assert len(rounds(store, campaign)) == 1
