@@ -189,7 +189,7 @@ def main() -> int:
     parser.add_argument("--abandon", type=float, default=0.10)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--stores", default="sqlite,postgresql")
-    parser.add_argument("--pg-pool", type=int, default=8, help="PostgreSQL connections (2 cores: fewer is faster).")
+    parser.add_argument("--pg-pool", type=int, default=16, help="PostgreSQL connections (2 cores: fewer is faster).")
     parser.add_argument("--out", default="bench-results/collection.json")
     args = parser.parse_args()
 

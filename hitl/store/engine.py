@@ -34,37 +34,38 @@ class StoreError(Exception):
     """A problem with the store the user can fix (bad URL, unreachable server, unmigrated database)."""
 
 
-class FairLock:
-    """A first-come, first-served lock.
+class FairTurns:
+    """A first-come, first-served semaphore: at most `slots` holders, waiters served in arrival order.
 
-    SQLite has one writer connection per process. A plain lock (or SQLAlchemy's pool queue) lets the
-    thread that just released it take it straight back, so under load a few threads starve for
-    hundreds of milliseconds; handing the lock to the longest waiter keeps tail latency flat.
+    SQLite has one writer connection per process (slots=1); a PostgreSQL pool has a few. A plain lock,
+    or SQLAlchemy's pool queue, lets the thread that just released take it straight back, so under
+    load a few threads starve for hundreds of milliseconds; serving the longest waiter keeps the
+    tail latency flat.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int = 1) -> None:
         self._mutex = threading.Lock()
         self._waiters: deque[threading.Lock] = deque()
-        self._held = False
+        self._free = slots
 
     def acquire(self) -> None:
         with self._mutex:
-            if not self._held:
-                self._held = True
+            if self._free and not self._waiters:
+                self._free -= 1
                 return
             turn = threading.Lock()
             turn.acquire()
             self._waiters.append(turn)
-        turn.acquire()  # released by the holder when it hands over
+        turn.acquire()  # released by a holder when it hands its slot over
 
     def release(self) -> None:
         with self._mutex:
             if self._waiters:
                 self._waiters.popleft().release()
             else:
-                self._held = False
+                self._free += 1
 
-    def __enter__(self) -> FairLock:
+    def __enter__(self) -> FairTurns:
         self.acquire()
         return self
 
@@ -81,7 +82,7 @@ class Store:
     reader: Engine
     dialect: str
     _closed: bool = field(default=False, repr=False)
-    _write_turns: FairLock | None = field(default=None, repr=False)
+    _write_turns: FairTurns | None = field(default=None, repr=False)
     _sqlite_writer_proxy: Any = field(default=None, repr=False)
 
     @property
@@ -95,7 +96,7 @@ class Store:
         On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front, and another process
         holding it is waited for up to the busy timeout.
         """
-        if self._write_turns is None:
+        if not self.is_sqlite:
             with self.writer.begin() as conn:
                 yield conn
             return
@@ -107,29 +108,24 @@ class Store:
         """A write transaction on the bare DBAPI connection, for the queue's measured hot path.
 
         Same rules as `write()` (BEGIN IMMEDIATE and one writer at a time on SQLite), without the
-        per-transaction bookkeeping of a SQLAlchemy Connection. See hitl/queue/sql.py.
+        per-transaction bookkeeping of a SQLAlchemy Connection. See hitl/queue/sql.py. Callers take
+        turns in arrival order (FairTurns), sized to the connections there are.
         """
-        if self.is_sqlite:
-            with self._write_turns:
-                dbapi = self._sqlite_writer_dbapi()
-                dbapi.execute("BEGIN IMMEDIATE")
+        with self._write_turns:
+            proxy = None if self.is_sqlite else self.writer.raw_connection()
+            dbapi = self._sqlite_writer_dbapi() if self.is_sqlite else proxy.driver_connection
+            try:
+                if self.is_sqlite:
+                    dbapi.execute("BEGIN IMMEDIATE")
                 try:
                     yield dbapi
                 except BaseException:
                     dbapi.rollback()
                     raise
                 dbapi.commit()
-            return
-        raw = self.writer.raw_connection()
-        try:
-            try:
-                yield raw.driver_connection
-            except BaseException:
-                raw.driver_connection.rollback()
-                raise
-            raw.driver_connection.commit()
-        finally:
-            raw.close()
+            finally:
+                if proxy is not None:
+                    proxy.close()
 
     def _sqlite_writer_dbapi(self) -> Any:
         # The writer engine's StaticPool hands out its single connection to every checkout; holding
@@ -232,8 +228,8 @@ def open_store(
     else:
         raise StoreError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
     store = Store(url=url, writer=writer, reader=reader, dialect=dialect)
-    if dialect == "sqlite":
-        store._write_turns = FairLock()
+    # SQLite: one writer connection. PostgreSQL: the hot path takes turns for the pool's connections.
+    store._write_turns = FairTurns(1 if dialect == "sqlite" else pool_size)
     try:
         if migrate:
             from hitl.store.migrate import upgrade
