@@ -200,3 +200,42 @@ def gold_response_id(store: Store, item_id: int) -> int | None:
     if row is None:
         raise NotFound(f"no item {item_id}")
     return None if row.gold_answer is None else row.response_ids[row.gold_answer]
+
+
+def add_responses(
+    conn: Connection, rows: Sequence[dict[str, Any]], *, source: str = "", max_bytes: int = DEFAULT_MAX_TEXT_BYTES
+) -> list[int]:
+    """Store many responses in one statement; returns their ids in the order given.
+
+    Each row has `prompt_id`, `text` and optionally `model_version_id` and `sampling` (as for add_response).
+    One multi-row INSERT instead of a round trip per response: generation stores hundreds at a time.
+    """
+    if not rows:
+        return []
+    now = time.time()
+    values = []
+    for i, row in enumerate(rows):
+        check_text(row.get("text"), f"response {i}", max_bytes)
+        values.append(
+            {
+                "prompt_id": int(row["prompt_id"]),
+                "model_version_id": row.get("model_version_id"),
+                "text": row["text"],
+                "sampling": row.get("sampling") or {},
+                "source": row.get("source", source),
+                "created_at": now,
+            }
+        )
+    result = conn.execute(insert(responses).returning(responses.c.id, sort_by_parameter_order=True), values)
+    return [r.id for r in result]
+
+
+def campaign_prompts(store: Store, campaign) -> list[str | list[dict]]:
+    """The distinct prompts (text, or chat messages) that have items in a campaign, in id order."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(prompts.c.id, prompts.c.text, prompts.c.messages)
+            .where(prompts.c.id.in_(select(items.c.prompt_id).where(items.c.campaign_id == campaign.id)))
+            .order_by(prompts.c.id)
+        ).all()
+    return [r.messages if r.text is None else r.text for r in rows]

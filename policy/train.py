@@ -111,6 +111,23 @@ def _weights_finite(model: Any) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters() if p.requires_grad)
 
 
+def load_for_training(resolved: Any) -> tuple[Any, Any]:
+    """(model, tokenizer) to train from a resolved policy. An adapter policy keeps training its own adapter
+    (so round n+1 builds on round n, and the reference stays the original base with the adapter off)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    weights = resolved.base if resolved.is_adapter else resolved
+    model = AutoModelForCausalLM.from_pretrained(weights.path, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(weights.path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if resolved.is_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, resolved.path, is_trainable=True)
+    return model, tokenizer
+
+
 def train_policy(
     model: str | Any,
     tokenizer: Any,
@@ -125,7 +142,10 @@ def train_policy(
 ) -> PolicyTrainResult:
     """Train with `algorithm` ("dpo", "kto", "grpo", "rloo") and save to `config.output_dir` unless it diverged."""
     torch.set_num_threads(threads or max(1, (os.cpu_count() or 1)))
-    peft_config = config.peft_config()
+    from peft import PeftModel
+
+    # A model that already carries an adapter keeps training it; otherwise LoRA per the config.
+    peft_config = None if isinstance(model, PeftModel) else config.peft_config()
     common = {"args": config, "processing_class": tokenizer, "peft_config": peft_config}
     guard = DivergenceGuard()
     if algorithm in ("dpo", "kto"):

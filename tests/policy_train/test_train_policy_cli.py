@@ -1,0 +1,82 @@
+"""`hitl train-policy` end to end on a tiny saved Llama: trains DPO on imported judgments and registers it."""
+
+import pytest
+import torch
+from sqlalchemy import select
+from tiny import tiny_llama, tiny_tokenizer
+
+from hitl.cli.main import main
+from hitl.demo import data_file
+from hitl.store import open_store
+from hitl.store.schema import model_versions
+
+
+@pytest.fixture
+def tiny_dir(tmp_path):
+    tok = tiny_tokenizer()
+    folder = tmp_path / "tiny-policy"
+    tiny_llama(tok).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypatch):
+    torch.set_num_threads(1)
+    monkeypatch.setenv("HITL_HOME", str(tmp_path / "home"))
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["campaign", "create", "c", "--db", db]) == 0
+    assert (
+        main(
+            [
+                "import",
+                "preferences",
+                str(data_file("demo_gold.jsonl")),
+                "--campaign",
+                "c",
+                "--as",
+                "judgments",
+                "--db",
+                db,
+            ]
+        )
+        == 0
+    )
+    argv = [
+        "train-policy",
+        "--campaign",
+        "c",
+        "--model",
+        str(tiny_dir),
+        "--name",
+        "c-dpo-1",
+        "--db",
+        db,
+        "--set",
+        "max_steps=2",
+        "--set",
+        "per_device_train_batch_size=4",
+        "--set",
+        "max_length=64",
+        "--set",
+        "lora_r=4",
+    ]
+    assert main(argv) == 0
+    store = open_store(db)
+    with store.read() as conn:
+        rows = {r.name: r for r in conn.execute(select(model_versions)).all()}
+    child = rows["c-dpo-1"]
+    assert child.kind == "policy" and child.metadata["algorithm"] == "dpo" and child.metadata["steps"] == 2
+    parent = next(r for r in rows.values() if r.id == child.parent_id)
+    assert parent.path == str(tiny_dir)
+    assert (tmp_path / "home" / "policies" / "c-dpo-1" / "adapter_config.json").exists()
+
+
+def test_bad_input_is_refused_before_training(tmp_path, tiny_dir, capsys):
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["campaign", "create", "c", "--db", db]) == 0
+    assert main(["train-policy", "--campaign", "c", "--model", str(tiny_dir), "--db", db]) == 2
+    assert "no preference pairs" in capsys.readouterr().err
+    assert main(["train-policy", "--campaign", "c", "--algorithm", "grpo", "--model", str(tiny_dir), "--db", db]) == 2
+    assert "needs --reward" in capsys.readouterr().err
+    assert main(["train-policy", "--campaign", "c", "--set", "nonsense=1", "--model", str(tiny_dir), "--db", db]) == 2
+    assert "unknown dpo option" in capsys.readouterr().err
