@@ -1,0 +1,75 @@
+"""Comparing two policies: generation is faked, judging and the win-rate arithmetic are real."""
+
+from types import SimpleNamespace
+
+import pytest
+from tiny import tiny_llama, tiny_tokenizer
+
+from hitl.errors import InvalidInput
+from hitl.io import import_prompts
+from hitl.simulate import load_oracle
+from policy.config import GenerationSettings
+from policy.evaluate import compare_policies, judge_pairs
+
+
+@pytest.fixture
+def two_policies(tmp_path):
+    tok = tiny_tokenizer()
+    dirs = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        tiny_llama(tok).save_pretrained(folder)
+        tok.save_pretrained(folder)
+        dirs.append(str(folder))
+    return dirs
+
+
+def fake_sampler(resolved, prompts, settings):
+    """Policy "a" answers tersely, "b" rambles."""
+    terse = resolved.path.endswith("a")
+    return [
+        SimpleNamespace(prompt_index=i, text="Yes." if terse else "Well, it depends on many things, " * 3)
+        for i in range(len(prompts))
+    ]
+
+
+def test_concise_oracle_prefers_the_terse_policy(sqlite_store, tmp_path, two_policies):
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(f'{{"prompt": "question {i}?", "tags": ["eval"]}}\n' for i in range(30)))
+    import_prompts(sqlite_store, prompts)
+    a, b = two_policies
+    cmp = compare_policies(
+        sqlite_store,
+        a,
+        b,
+        "eval",
+        load_oracle("rule:concise"),
+        GenerationSettings(),
+        bootstrap=100,
+        sampler=fake_sampler,
+    )
+    assert cmp.result.n == 30 and cmp.result.rate == 1.0 and cmp.result.significant
+    assert all(r["outcome"] == 1.0 for r in cmp.rows)
+    reverse = compare_policies(
+        sqlite_store,
+        b,
+        a,
+        "eval",
+        load_oracle("rule:concise"),
+        GenerationSettings(),
+        bootstrap=100,
+        sampler=fake_sampler,
+    )
+    assert reverse.result.rate == 0.0
+
+
+def test_same_version_twice_is_refused(sqlite_store, two_policies):
+    with pytest.raises(InvalidInput, match="two different versions"):
+        compare_policies(
+            sqlite_store, two_policies[0], two_policies[0], "all", load_oracle("rule:concise"), GenerationSettings()
+        )
+
+
+def test_judge_pairs_records_ties():
+    rows = judge_pairs(["q"], ["same"], ["same"], load_oracle("rule:concise"))
+    assert rows[0]["outcome"] == 0.5
