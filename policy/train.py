@@ -111,6 +111,27 @@ def _weights_finite(model: Any) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters() if p.requires_grad)
 
 
+def records_from_store(store, campaign, algorithm: str) -> dict:
+    """The training data of one algorithm from the store, as plain records for policy.train."""
+    from hitl.preferences import build_pairs, unpaired_rows
+
+    if algorithm == "dpo":
+        pairs = build_pairs(store, campaign)
+        return {
+            "pairs": [{"prompt": p.messages or p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
+        }
+    if algorithm == "kto":
+        rows = unpaired_rows(store, campaign)
+        return {
+            "unpaired": [
+                {"prompt": r.messages or r.prompt, "completion": r.completion, "label": r.label} for r in rows
+            ]
+        }
+    from hitl.catalog import campaign_prompts
+
+    return {"prompts": campaign_prompts(store, campaign)}
+
+
 def load_for_training(resolved: Any) -> tuple[Any, Any]:
     """(model, tokenizer) to train from a resolved policy. An adapter policy keeps training its own adapter
     (so round n+1 builds on round n, and the reference stays the original base with the adapter off)."""

@@ -50,33 +50,12 @@ def parse_sets(pairs: list[str]) -> dict:
     return out
 
 
-def policy_records(store, campaign, algorithm: str) -> dict:
-    """The training data of one algorithm from the store, as plain records for policy.train."""
-    from hitl.preferences import build_pairs, unpaired_rows
-
-    if algorithm == "dpo":
-        pairs = build_pairs(store, campaign)
-        return {
-            "pairs": [{"prompt": p.messages or p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
-        }
-    if algorithm == "kto":
-        rows = unpaired_rows(store, campaign)
-        return {
-            "unpaired": [
-                {"prompt": r.messages or r.prompt, "completion": r.completion, "label": r.label} for r in rows
-            ]
-        }
-    from hitl.catalog import campaign_prompts
-
-    return {"prompts": campaign_prompts(store, campaign)}
-
-
 def _train(args) -> None:
     from hitl import embedded
     from hitl.campaigns import get_campaign
     from hitl.catalog import register_model_version
     from policy.fill import register_resolved, resolve_named
-    from policy.train import load_for_training, train_policy
+    from policy.train import load_for_training, records_from_store, train_policy
     from policy.train_config import make_config
 
     store = store_from(args)
@@ -87,7 +66,7 @@ def _train(args) -> None:
     name = args.name or f"{campaign.name}-{algorithm}-{time.strftime('%Y%m%d-%H%M%S')}"
     out_dir = args.output_dir or str(embedded.hitl_home() / "policies" / name)
     config = make_config(algorithm, {**yaml_values, **parse_sets(args.set), "output_dir": out_dir})
-    records = policy_records(store, campaign, algorithm)
+    records = records_from_store(store, campaign, algorithm)
     reward_fn, reward_id = None, None
     if algorithm in ("grpo", "rloo"):
         if not args.reward:

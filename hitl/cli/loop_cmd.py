@@ -1,0 +1,76 @@
+"""`hitl loop`: run rounds of the human-in-the-loop cycle on a campaign (resumable; see hitl/loop).
+
+hitl loop --campaign demo --config configs/cpu.yaml --rounds 1
+hitl loop --campaign demo --status
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from hitl.cli.common import add_dataclass_flags, add_db_flag, console, dataclass_flag_values, print_table, store_from
+from hitl.errors import InvalidInput
+from hitl.loop.runner import LoopSettings
+from hitl.loop.stages import RoundPlan
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("loop", help="Rounds: judgments -> reward model -> policy step -> new pairs in the queue.")
+    add_db_flag(p)
+    p.add_argument("--campaign", required=True, help="The campaign the loop feeds and learns from.")
+    p.add_argument(
+        "--base", default="default", help="Policy of the first round: default, a hub id, a path or a version."
+    )
+    p.add_argument("--status", action="store_true", help="Only show the rounds so far and their metrics.")
+    p.add_argument(
+        "--watch",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="Keep going: while a round waits for judgments, check again every SECONDS (0: return).",
+    )
+    p.add_argument(
+        "--config", dest="config_path", help="YAML file with reward: and policy: sections (configs/cpu.yaml)."
+    )
+    add_dataclass_flags(p, LoopSettings)
+    add_dataclass_flags(p, RoundPlan, skip=("config_path",))
+    p.set_defaults(func=_loop)
+
+
+def show_rounds(store, campaign) -> None:
+    from hitl.loop import rounds
+
+    keys = ("new_judgments", "reward_accuracy", "rm_win_rate", "oracle_win_rate", "items_queued")
+    rows = [
+        [r.number, r.stage, r.status, *[r.metrics.get(k) for k in keys], r.message] for r in rounds(store, campaign)
+    ]
+    print_table(f"Rounds of {campaign.name}", ["round", "stage", "status", *keys, "message"], rows)
+
+
+def _loop(args) -> None:
+    from hitl.campaigns import get_campaign
+    from hitl.loop import run_loop
+    from hitl.loop.stages import RoundStages
+
+    store = store_from(args)
+    campaign = get_campaign(store, args.campaign)
+    if args.status:
+        show_rounds(store, campaign)
+        return
+    settings = LoopSettings(**{k: v for k, v in dataclass_flag_values(args, LoopSettings).items() if v is not None})
+    plan = RoundPlan(
+        **{k: v for k, v in dataclass_flag_values(args, RoundPlan).items() if v is not None},
+        config_path=args.config_path,
+    )
+    if settings.min_new_judgments < 1:
+        raise InvalidInput("--min-new-judgments must be at least 1: a round never trains on nothing")
+    stages = RoundStages(plan, base_policy=args.base)
+    while True:
+        done = run_loop(store, campaign, stages, settings)
+        last = done[-1]
+        console.print(f"round {last.number}: {last.status}{' - ' + last.message if last.message else ''}")
+        if last.status != "waiting" or args.watch <= 0:
+            break
+        time.sleep(args.watch)
+    show_rounds(store, campaign)
