@@ -23,7 +23,7 @@ from hitl.campaigns import Campaign
 from hitl.loop.runner import StageOutcome
 from hitl.loop.state import LoopRound
 from hitl.store import Store
-from hitl.store.schema import items, model_versions, responses
+from hitl.store.schema import model_versions, responses
 
 log = logging.getLogger(__name__)
 
@@ -240,34 +240,27 @@ def _responses_of(store: Store, campaign: Campaign, version_id: int | None) -> i
 
 
 def _versus_pairs(store: Store, campaign: Campaign, new_id: int | None, base_id: int | None):
-    """(prompt text, new answer, base answer) for each queued item that pits the two versions."""
+    """(prompt text, new answer, base answer) for each prompt both versions answered, first answer of each.
+
+    Identical answers are kept (they are ties): the queue never pairs them, but a win rate must count them.
+    """
     from hitl.catalog import prompt_display_text
     from hitl.store.schema import prompts
 
     with store.read() as conn:
         rows = conn.execute(
-            select(items.c.prompt_id, items.c.response_ids).where(items.c.campaign_id == campaign.id)
+            select(responses.c.prompt_id, responses.c.model_version_id, responses.c.text)
+            .where(responses.c.model_version_id.in_([new_id, base_id]))
+            .order_by(responses.c.id)
         ).all()
-        ids = {rid for r in rows for rid in r.response_ids}
-        by_id = (
-            {
-                r.id: r
-                for r in conn.execute(
-                    select(responses.c.id, responses.c.model_version_id, responses.c.text).where(
-                        responses.c.id.in_(ids)
-                    )
-                )
-            }
-            if ids
-            else {}
-        )
-        prompt_text = {
+        first: dict[tuple[int, int], str] = {}
+        for r in rows:
+            first.setdefault((r.prompt_id, r.model_version_id), r.text)
+        shared = sorted({pid for pid, v in first if v == new_id} & {pid for pid, v in first if v == base_id})
+        texts = {
             p.id: prompt_display_text(p.text, p.messages)
-            for p in conn.execute(select(prompts.c.id, prompts.c.text, prompts.c.messages))
+            for p in conn.execute(
+                select(prompts.c.id, prompts.c.text, prompts.c.messages).where(prompts.c.id.in_(shared))
+            )
         }
-    out = []
-    for r in rows:
-        got = {by_id[rid].model_version_id: by_id[rid].text for rid in r.response_ids if rid in by_id}
-        if new_id in got and base_id in got and len(r.response_ids) == 2:
-            out.append((prompt_text[r.prompt_id], got[new_id], got[base_id]))
-    return out
+    return [(texts[pid], first[(pid, new_id)], first[(pid, base_id)]) for pid in shared]
