@@ -6,9 +6,14 @@ STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
 export HITL_HOME ?= $(CURDIR)/$(DEMO_HOME)
 
-.PHONY: setup demo test test-fast lint format bench clean
+.PHONY: setup chromium demo test test-fast lint format bench loop-demo clean
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
+
+# The browser tests drive Debian's chromium through Playwright (never a downloaded browser build).
+chromium:
+	@[ -x /usr/bin/chromium ] || { apt-get update -q && apt-get install -y -q chromium; } || \
+		echo "warning: could not install chromium; the browser tests will be skipped"
 
 # The CPU build of torch goes in first: a bare `torch` requirement would pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -17,8 +22,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The main job: demo data and logins, the default policy's answers in the queue, then the web app with the
+# loop in a background worker (a round trains once raters have judged enough). Ctrl-C stops both.
+HOST ?= 127.0.0.1
+PORT ?= 7860
 demo: setup
 	$(VENV)/bin/hitl demo
+	$(VENV)/bin/hitl serve --host $(HOST) --port $(PORT) --loop-campaign demo --loop-config configs/cpu.yaml \
+		--loop-log $(DEMO_HOME)/loop-worker.log
 
 test: setup
 	$(PY) -m pytest -q
@@ -40,6 +51,10 @@ bench: setup
 	@for b in generate api; do [ ! -f scripts/bench_$$b.py ] || $(PY) scripts/bench_$$b.py --out bench-results/$$b.json; done
 	[ ! -f scripts/bench_reward.py ] || $(PY) scripts/bench_reward.py --train $(DATA)/hh-harmless/train.jsonl.gz \
 		--test $(DATA)/hh-harmless/test.jsonl.gz --out bench-results/reward.json
+
+# Issue 6's figures: 3 rounds of the whole loop on the default models with simulated raters (~30-45 min on 2 cores).
+loop-demo: setup
+	$(PY) scripts/bench_loop.py --out bench-results/loop.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) bench-results

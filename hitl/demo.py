@@ -4,7 +4,7 @@ and a calibration round judged by scripted raters so the quality numbers have so
     make demo        # or: hitl demo
 
 Re-running is safe: what exists is reused, and scripted raters only judge what they have not judged.
-Later stages (generation, the web app) build on the `demo` campaign this creates.
+`hitl demo` then fills the `demo` campaign's queue from the default policy (hitl/cli/demo_cmd.py), once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from hitl import io, users
 from hitl.campaigns import Campaign, create_campaign, get_campaign
 from hitl.catalog import gold_response_id
@@ -25,6 +27,7 @@ from hitl.config import CampaignSettings
 from hitl.errors import Conflict, NotFound
 from hitl.queue import Assignment, JudgmentInput, next_item, submit
 from hitl.store import Store
+from hitl.store.schema import items
 
 GUIDELINES = """\
 **Which response is better for the user?** Judge helpfulness first, then honesty and harmlessness.
@@ -34,6 +37,9 @@ GUIDELINES = """\
 - Use *tie* only when neither is better, *both bad* when neither is acceptable, and write a better
   response when you can.
 """
+
+
+QUEUE_PROMPTS = 24  # demo prompts the default policy answers: a few minutes on 2 CPU cores
 
 
 def data_file(name: str) -> Path:
@@ -124,3 +130,12 @@ def run_calibration(store: Store, calibration: Campaign, seed: int = 0) -> int:
             )
             recorded += not submit(store, a.lease_token, uuid.uuid4().hex, judgment, user=user).duplicate
     return recorded
+
+
+def queued_items(store: Store, campaign: str = "demo") -> int:
+    """Regular (not gold) items of a demo campaign: more than 0 means its queue was filled already."""
+    demo_campaign = get_campaign(store, campaign)
+    with store.read() as conn:
+        return conn.execute(
+            select(func.count()).where(items.c.campaign_id == demo_campaign.id, items.c.is_gold.is_(False))
+        ).scalar_one()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from hitl.errors import InvalidInput
 
 BACKENDS = ("auto", "hf", "vllm")
+LOOPS = ("hitl", "generate")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
@@ -21,18 +22,28 @@ class GenerationSettings:
 
     n: int = field(default=2, metadata={"help": "Samples per prompt."})
     temperature: float = field(default=0.8, metadata={"help": "Sampling temperature; 0 means greedy decoding."})
-    top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling: keep the smallest token set of this mass."})
+    top_p: float = field(
+        default=0.95, metadata={"help": "Nucleus sampling: keep the smallest token set of this mass."}
+    )
     max_new_tokens: int = field(default=128, metadata={"help": "Longest response, in tokens (stops earlier at EOS)."})
-    seed: int = field(default=0, metadata={"help": "Random seed: the same seed, prompts and settings give the same text."})
+    seed: int = field(
+        default=0, metadata={"help": "Random seed: the same seed, prompts and settings give the same text."}
+    )
     batch_size: int = field(default=16, metadata={"help": "Sequences generated together (prompts x samples)."})
     max_prompt_tokens: int = field(
         default=0,
-        metadata={"help": "Longest prompt in tokens; longer ones keep their end. 0: the context minus max_new_tokens."},
+        metadata={
+            "help": "Longest prompt in tokens; longer ones keep their end. 0: the context minus max_new_tokens."
+        },
     )
     dtype: str = field(default="float32", metadata={"help": f"Weights dtype: one of {', '.join(DTYPES)}."})
     threads: int = field(default=0, metadata={"help": "torch CPU threads; 0: the cores not busy with other work."})
     backend: str = field(
         default="auto", metadata={"help": "auto (vLLM when installed and a GPU is present, else hf), hf or vllm."}
+    )
+    loop: str = field(
+        default="hitl",
+        metadata={"help": "hf backend's decode loop: hitl (fast exact top-p, see policy/decode.py) or generate."},
     )
 
     def validate(self) -> None:
@@ -54,6 +65,8 @@ class GenerationSettings:
             raise InvalidInput(f"--threads must be 0 (automatic) or more, not {self.threads}")
         if self.backend not in BACKENDS:
             raise InvalidInput(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.loop not in LOOPS:
+            raise InvalidInput(f"--loop must be one of {', '.join(LOOPS)}, not {self.loop!r}")
 
     def sampling_record(self) -> dict:
         """What is stored with each response, so any response can be reproduced or filtered by how it was made."""

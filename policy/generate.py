@@ -11,7 +11,6 @@ and is reported in the log. `sample()` picks the backend: vLLM when installed wi
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,20 +53,11 @@ class EncodedPrompt:
     truncated: bool
 
 
-def free_cores() -> int:
-    """CPU cores this process may use that other processes are not already keeping busy (at least 1)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    busy = round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
-    return max(1, min(cores, cores - busy))
-
-
 def set_threads(threads: int = 0) -> int:
     """Use `threads` torch threads (0: the free cores): two processes each using every core run many times slower."""
-    import torch
+    from hitl.threads import set_torch_threads
 
-    n = threads or free_cores()
-    torch.set_num_threads(n)
-    return n
+    return set_torch_threads(threads)
 
 
 def as_messages(prompt: Prompt) -> list[dict[str, str]]:
@@ -157,9 +147,11 @@ def generate(
     static_cache: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> list[Sample]:
-    """`settings.n` samples for each prompt with Hugging Face `generate`; results in (prompt, sample) order."""
-    import torch
+    """`settings.n` samples for each prompt, in (prompt, sample) order.
 
+    The decode loop is policy.decode's (settings.loop "hitl") or transformers' `generate` ("generate", and always
+    with `static_cache`, which only `generate` implements here).
+    """
     settings.validate()
     if not prompts:
         return []
@@ -167,21 +159,9 @@ def generate(
     encoded = encode(tokenizer, prompts, max_prompt)
     stop = eos_ids(model, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(stop, default=0)
-    record = {**settings.sampling_record(), "backend": "hf"}
+    record = {**settings.sampling_record(), "backend": "hf", "loop": "generate" if static_cache else settings.loop}
     batches = plan_batches([len(e.ids) for e in encoded], settings.n, settings.batch_size)
-    kwargs: dict[str, Any] = {
-        "max_new_tokens": settings.max_new_tokens,
-        "do_sample": settings.temperature > 0,
-        "pad_token_id": pad_id,
-        "eos_token_id": sorted(stop) or None,
-    }
-    if settings.temperature > 0:
-        kwargs.update(temperature=settings.temperature, top_p=settings.top_p, top_k=0)
-    else:
-        # Greedy: clear the model's own sampling defaults so generate does not warn they are unused.
-        kwargs.update(temperature=None, top_p=None, top_k=None)
-    if static_cache:
-        kwargs["cache_implementation"] = "static"
+    run_batch = _generate_batch if static_cache or settings.loop == "generate" else _decode_batch
     bar = None
     if progress:
         from tqdm import tqdm
@@ -192,12 +172,10 @@ def generate(
     model.eval()
     for b, rows in enumerate(batches):
         ids, mask = left_pad([encoded[p].ids for p, _ in rows], pad_id)
-        # A seed per batch, inside a forked RNG: the same prompts and settings give the same samples, and the
-        # caller's global random state is left alone.
-        with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]), torch.inference_mode():
-            torch.manual_seed(settings.seed * 1_000_003 + b)
-            out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs)
-        new = out[:, ids.shape[1] :].tolist()
+        # A seed per batch: the same prompts and settings give the same samples.
+        new = run_batch(
+            model, ids.to(device), mask.to(device), settings, stop, pad_id, settings.seed * 1_000_003 + b, static_cache
+        )
         for (p, s), tokens in zip(rows, new, strict=True):
             kept, reason = split_at_eos(tokens, stop)
             samples[(p, s)] = Sample(
@@ -217,6 +195,49 @@ def generate(
     if bar is not None:
         bar.close()
     return [samples[k] for k in sorted(samples)]
+
+
+def _decode_batch(model, ids, mask, settings: GenerationSettings, stop, pad_id, seed: int, static_cache: bool):
+    import torch
+
+    from policy.decode import decode
+
+    generator = torch.Generator(device=ids.device).manual_seed(seed)
+    sequences = [row[m.bool()].tolist() for row, m in zip(ids, mask, strict=True)]
+    return decode(
+        model,
+        sequences,
+        pad_id=pad_id,
+        max_new_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        stop_ids=sorted(stop),
+        generator=generator,
+    )
+
+
+def _generate_batch(model, ids, mask, settings: GenerationSettings, stop, pad_id, seed: int, static_cache: bool):
+    """The same batch through transformers' `generate` (for comparison, and for models the own loop cannot run)."""
+    import torch
+
+    kwargs: dict[str, Any] = {
+        "max_new_tokens": settings.max_new_tokens,
+        "do_sample": settings.temperature > 0,
+        "pad_token_id": pad_id,
+        "eos_token_id": sorted(stop) or None,
+    }
+    if settings.temperature > 0:
+        kwargs.update(temperature=settings.temperature, top_p=settings.top_p, top_k=0)
+    else:
+        # Greedy: clear the model's own sampling defaults so generate does not warn they are unused.
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+    if static_cache:
+        kwargs["cache_implementation"] = "static"
+    # generate draws from the global RNG: fork it, so the caller's random state is left alone.
+    with torch.random.fork_rng(devices=[] if ids.device.type == "cpu" else [ids.device]), torch.inference_mode():
+        torch.manual_seed(seed)
+        out = model.generate(input_ids=ids, attention_mask=mask, **kwargs)
+    return out[:, ids.shape[1] :].tolist()
 
 
 def sample(resolved, prompts: Sequence[Prompt], settings: GenerationSettings, *, progress: bool = False):

@@ -124,4 +124,3 @@ def store_items(
             priority=priority,
         )
     return len(planned)
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import trl
 from transformers import TrainerCallback
 
 from hitl.errors import InvalidInput
+from hitl.threads import set_torch_threads
 
 RewardFn = Callable[..., list[float]]
 
@@ -162,7 +162,7 @@ def train_policy(
     threads: int | None = None,
 ) -> PolicyTrainResult:
     """Train with `algorithm` ("dpo", "kto", "grpo", "rloo") and save to `config.output_dir` unless it diverged."""
-    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1)))
+    set_torch_threads(threads or 0)
     from peft import PeftModel
 
     # A model that already carries an adapter keeps training it; otherwise LoRA per the config.

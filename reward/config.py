@@ -34,7 +34,6 @@ class RewardTrainConfig(RewardOptions, RewardConfig):
             "the whole response kept when it fits), never dropped."
         },
     )
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate of AdamW."})
     num_train_epochs: float = field(default=2.0, metadata={"help": "Passes over the training pairs."})
     per_device_train_batch_size: int = field(default=16, metadata={"help": "Pairs per batch and process."})
     per_device_eval_batch_size: int = field(default=32, metadata={"help": "Pairs per evaluation batch."})
@@ -69,9 +68,12 @@ def cpu_safe(values: dict[str, Any], cuda: bool, bf16_ok: bool) -> dict[str, Any
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:
     """A YAML or command-line value as the field's type: PyYAML reads 1e-4 as a string, flags are strings."""
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) else (hint,)
+    if isinstance(value, bool) and bool not in args:
+        # YAML 1.1 reads a bare `no` as False: `save_strategy: no` means the string.
+        return "yes" if value else "no"
     if not isinstance(value, str):
         return value
-    args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) else (hint,)
     if type(None) in args and value.strip().lower() in ("none", "null", ""):
         return None
     for kind in (bool, int, float):

@@ -194,6 +194,12 @@ def write_rows(rows: Sequence[Row], path: str | Path) -> Path:
     return write_atomic(path, write)
 
 
+def read_rows(path: str | Path) -> list[Row]:
+    """Rows written by `write_rows` (a snapshot's file), exactly as they were built."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def record_snapshot(
     store: Store,
     name: str,

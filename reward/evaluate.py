@@ -197,4 +197,3 @@ def summary_rows(report: dict[str, Any]) -> list[list[Any]]:
     if report["ties"]["pairs"]:
         rows.append(["tie pairs: mean reward gap", report["ties"]["mean_abs_gap"], report["ties"]["pairs"]])
     return rows
-

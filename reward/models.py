@@ -10,8 +10,10 @@ is read at the last token); a model type transformers has no such head for is re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,21 @@ def _as_classifier(model: Any) -> Any:
 
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp)
-        return AutoModelForSequenceClassification.from_pretrained(tmp, num_labels=1)
+        with _quiet_load_report():
+            return AutoModelForSequenceClassification.from_pretrained(tmp, num_labels=1)
+
+
+@contextlib.contextmanager
+def _quiet_load_report() -> Iterator[None]:
+    """transformers warns that the new head is untrained: training it is the point, so the report is noise."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def load_backbone(model: str | Any, tokenizer: Any = None) -> tuple[Any, Any]:
@@ -106,7 +122,8 @@ def load_backbone(model: str | Any, tokenizer: Any = None) -> tuple[Any, Any]:
         _check_head(config, name)
         import torch
 
-        loaded = AutoModelForSequenceClassification.from_pretrained(name, num_labels=1, dtype=torch.float32)
+        with _quiet_load_report():
+            loaded = AutoModelForSequenceClassification.from_pretrained(name, num_labels=1, dtype=torch.float32)
         tokenizer = tokenizer or AutoTokenizer.from_pretrained(name)
     else:
         if tokenizer is None:

@@ -26,9 +26,7 @@ class RewardOptions:
     campaign: str | None = field(
         default=None, metadata={"help": "Campaign whose judgments are the data (--data store); all when unset."}
     )
-    ties: str = field(
-        default="drop", metadata={"help": "Ties: drop, or half (both orders at weight 0.5, margin 0)."}
-    )
+    ties: str = field(default="drop", metadata={"help": "Ties: drop, or half (both orders at weight 0.5, margin 0)."})
     both_bad: str = field(default="drop", metadata={"help": "Judgments marked both bad: drop, or keep."})
     aggregate: str = field(
         default="all",

@@ -49,10 +49,10 @@ def _accuracy_plot(report: dict[str, Any], out: Path) -> Path:
     ceiling = (report.get("rater_ceiling") or {}).get("pairwise_agreement")
     if ceiling is not None:
         ax.axhline(ceiling, color="tab:green", linestyle="--", label="raters agree with each other")
-    ax.set_ylim(0, 1.15)
-    ax.set_ylabel("share of pairs where reward(chosen) > reward(rejected)")
+    ax.set_ylim(0, 1.3)
+    ax.set_ylabel("accuracy: reward(chosen) > reward(rejected)")
     ax.set_title("Pairwise accuracy on held-out pairs")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8, ncol=2)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
     return _save(fig, out / "accuracy.png")
 
@@ -65,9 +65,12 @@ def _calibration_plot(report: dict[str, Any], out: Path) -> Path:
     if bins:
         ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-", label="reward model")
         for b in bins:
-            ax.annotate(f"{b['n']}", (b["confidence"], b["accuracy"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                f"{b['n']}", (b["confidence"], b["accuracy"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+            )
     ece = report["calibration"]["ece"]
-    ax.set_title(f"Calibration of sigmoid(r_chosen - r_rejected), ECE = {ece:.3f}" if ece is not None else "Calibration")
+    title = "Calibration of sigmoid(r_chosen - r_rejected)"
+    ax.set_title(f"{title}\nexpected calibration error {ece:.3f}" if ece is not None else title, fontsize=10)
     ax.set_xlabel("model's confidence in the response it prefers")
     ax.set_ylabel("how often that response was the chosen one")
     ax.set_xlim(0.48, 1.02)

@@ -1,7 +1,7 @@
 """The one reward scorer: the tokenization of training, batched; for evaluation, pre-labels, queue priorities,
 best-of-n and the policy's reward.
 
-    python -c "from reward.score import RewardScorer as S; print(S.from_pretrained('MODEL_DIR').score(['Hi'], ['Hello!']))"
+    python -c "from reward.score import RewardScorer as S; print(S.from_pretrained('DIR').score(['Hi'], ['Hey!']))"
 
 `RewardScorer.score` gives one reward per (prompt, completion). `mc_scores` repeats it with dropout on (MC
 dropout) for uncertainty; `pair_uncertainty` turns samples from one or more scorers (a small ensemble) into how
@@ -158,3 +158,29 @@ def reward_function(scorer: RewardScorer, name: str = "reward_model") -> Callabl
 
     reward.__name__ = name
     return reward
+
+
+def reward_function_for(store: Any, ref: str, batch_size: int = 32) -> tuple[Callable[..., list[float]], int | None]:
+    """(TRL reward function, version id) for a reward model given by version name, id or folder."""
+    from reward.models import resolve_reward_ref
+
+    path, version_id = resolve_reward_ref(store, ref)
+    return reward_function(RewardScorer.from_pretrained(path, batch_size=batch_size)), version_id
+
+
+def judge_for(store: Any, ref: str, batch_size: int = 32) -> Callable[[Any, Sequence[str]], list[float]]:
+    """An oracle-shaped judge `(prompt, answers) -> scores` from a reward model (version name, id or folder).
+
+    Simulated raters and `hitl eval-policy --reward` take judges of this shape, so a trained reward model
+    can stand in anywhere a rule oracle can.
+    """
+    from reward.models import resolve_reward_ref
+
+    path, _ = resolve_reward_ref(store, ref)
+    scorer = RewardScorer.from_pretrained(path, batch_size=batch_size)
+
+    def judge(prompt: Any, answers: Sequence[str]) -> list[float]:
+        return [float(s) for s in scorer.score([prompt] * len(answers), list(answers))]
+
+    judge.__name__ = f"reward:{ref}"
+    return judge

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import TrainerCallback
+from transformers import TrainerCallback, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 from trl import RewardTrainer
 from trl.trainer.reward_trainer import DataCollatorForPreference
@@ -31,6 +30,7 @@ from trl.trainer.reward_trainer import DataCollatorForPreference
 from hitl.catalog import register_model_version
 from hitl.errors import Conflict, InvalidInput
 from hitl.store import Store
+from hitl.threads import free_cores
 from reward.config import RewardTrainConfig
 from reward.data import PreferenceData, build_preference_data, content_hash, tokenize_rows
 from reward.encoding import PairEncoder
@@ -38,14 +38,6 @@ from reward.models import load_backbone, max_positions, resolve_backbone, save_s
 
 RUN_FILE = "hitl_run.json"
 Observer = Callable[[list[int]], None]
-
-
-def free_threads(processes: int = 1) -> int:
-    """Cores not already busy (by the 1-minute load average), shared among this run's processes: two busy
-    processes each using every core run many times slower than one thread each."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    busy = int(os.getloadavg()[0] + 0.5) if hasattr(os, "getloadavg") else 0
-    return max(1, (cores - busy) // max(1, processes))
 
 
 @dataclass
@@ -56,7 +48,9 @@ class PairCollator:
     pad_to_multiple_of: int | None = None
 
     def __post_init__(self) -> None:
-        self.inner = DataCollatorForPreference(pad_token_id=self.pad_token_id, pad_to_multiple_of=self.pad_to_multiple_of)
+        self.inner = DataCollatorForPreference(
+            pad_token_id=self.pad_token_id, pad_to_multiple_of=self.pad_to_multiple_of
+        )
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         batch = self.inner([{k: e[k] for k in ("chosen_ids", "rejected_ids", "margin") if k in e} for e in examples])
@@ -171,6 +165,29 @@ def _check_version_name(store: Store, name: str, path: Path) -> None:
         raise Conflict(f"reward version {name!r} already exists (at {row.path}): pick another --name")
 
 
+def _build_data(
+    config: RewardTrainConfig, store: Store | None, source: str, eval_data: str | None, record: bool
+) -> PreferenceData:
+    if store is None:
+        raise InvalidInput("train_reward needs a store or prepared data")
+    return build_preference_data(
+        store,
+        source,
+        campaign=config.campaign,
+        eval_data=eval_data,
+        eval_fraction=config.eval_fraction,
+        split_seed=config.split_seed,
+        ties=config.ties,
+        both_bad=config.both_bad,
+        aggregate=config.aggregate,
+        include_corrections=config.include_corrections,
+        margin_per_strength=config.margin_per_strength,
+        skip_invalid=config.skip_invalid,
+        out_dir=config.output_dir,
+        record=record,
+    )
+
+
 def train_reward(
     config: RewardTrainConfig,
     store: Store | None = None,
@@ -188,31 +205,15 @@ def train_reward(
     """Train a reward model on `data` (or build it from `data_source`: "store" or a file), save it to
     config.output_dir, evaluate it on the held-out pairs and register it (when a store is given)."""
     main = config.process_index == 0
-    torch.set_num_threads(config.threads or free_threads(config.world_size))
+    torch.set_num_threads(config.threads or free_cores(config.world_size))
     output_dir = Path(config.output_dir)
     if store is not None and version_name and main:
         _check_version_name(store, version_name, output_dir)
     backbone = model if model is not None else config.model
+    set_seed(config.seed)  # the new score head is drawn from the global RNG: seeded, so a run is repeatable
     model, tokenizer = load_backbone(backbone, tokenizer)
     if data is None:
-        if store is None:
-            raise InvalidInput("train_reward needs a store or prepared data")
-        data = build_preference_data(
-            store,
-            data_source,
-            campaign=config.campaign,
-            eval_data=eval_data,
-            eval_fraction=config.eval_fraction,
-            split_seed=config.split_seed,
-            ties=config.ties,
-            both_bad=config.both_bad,
-            aggregate=config.aggregate,
-            include_corrections=config.include_corrections,
-            margin_per_strength=config.margin_per_strength,
-            skip_invalid=config.skip_invalid,
-            out_dir=output_dir,
-            record=main,
-        )
+        data = _build_data(config, store, data_source, eval_data, record=main)
     limit = max_positions(model)
     max_length = min(config.max_length or limit or 512, limit or 1 << 30)
     encoder = PairEncoder(tokenizer, max_length, config.use_chat_template)
@@ -222,6 +223,7 @@ def train_reward(
     checkpoint = _resume_checkpoint(output_dir, fingerprint, main)
     args = copy.copy(config)
     args.remove_unused_columns = False  # keep weight and pair_index for the collator
+    args.max_length = None  # already cut to fit by the encoder: TRL's filter would only drop pairs
     trainer = RewardTrainer(
         model=model,
         args=args,
@@ -239,9 +241,9 @@ def train_reward(
     metrics = {k: float(v) for k, v in output.metrics.items() if isinstance(v, int | float)}
     metrics.update(train_seconds=seconds, train_pairs=len(train_set), truncated=encoder.stats.prompt_cut)
     result = RewardTrainResult(str(output_dir), None, None, metrics, data.snapshot_ids, trainer=trainer)
+    trainer.save_model(str(output_dir))  # every process: FSDP / ZeRO gather the weights; only the main one writes
     if not main:
         return result
-    trainer.save_model(str(output_dir))
     tokenizer.save_pretrained(str(output_dir))
     base = resolve_backbone(backbone) if isinstance(backbone, str) else None
     save_settings(
@@ -270,6 +272,7 @@ def _evaluate(model, tokenizer, encoder, data, store, output_dir: Path) -> tuple
 def _register(store: Store, result: RewardTrainResult, config: RewardTrainConfig, base: str | None) -> int:
     report = result.report or {}
     metadata = {
+        "accuracy": report.get("accuracy"),  # held-out pairwise accuracy (hitl loop gates on it)
         "snapshot_ids": result.snapshot_ids,
         "dataset_snapshot_id": result.snapshot_ids.get("full"),
         "metrics": {
@@ -288,5 +291,9 @@ def _register(store: Store, result: RewardTrainResult, config: RewardTrainConfig
     }
     with store.write() as conn:
         return register_model_version(
-            conn, kind="reward", name=result.version_name, path=str(Path(result.output_dir).resolve()), metadata=metadata
+            conn,
+            kind="reward",
+            name=result.version_name,
+            path=str(Path(result.output_dir).resolve()),
+            metadata=metadata,
         )

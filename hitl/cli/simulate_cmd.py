@@ -16,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--oracle",
         default="rule:concise",
-        help="rule:concise|detailed|polite|no-refusal|contains=WORD, or module:function(prompt, responses) -> scores "
-        "[rule:concise].",
+        help="rule:concise|detailed|polite|no-refusal|contains=WORD, or module:function(prompt, responses) -> scores, "
+        "or reward:VERSION_OR_PATH [rule:concise].",
     )
     p.add_argument(
         "--raters",
@@ -39,7 +39,9 @@ def _simulate(args) -> None:
         raise InvalidInput("--judgments must be at least 1")
     store = store_from(args)
     campaign = get_campaign(store, args.campaign)
-    report = simulate(store, campaign, default_crowd(args.raters), load_oracle(args.oracle), args.judgments, args.seed)
+    report = simulate(
+        store, campaign, default_crowd(args.raters), load_oracle(args.oracle, store), args.judgments, args.seed
+    )
     print_table("Simulated judgments", ["rater", "judgments"], [[k, v] for k, v in sorted(report.judgments.items())])
     if report.exhausted:
         console.print(f"ran out of items for: {', '.join(report.exhausted)}")

@@ -38,7 +38,8 @@ class RoundPlan:
     max_new_tokens: int = field(default=64, metadata={"help": "Longest generated response, in tokens."})
     temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation."})
     oracle: str | None = field(
-        default=None, metadata={"help": "An oracle (rule:NAME or module:function) for the round's win rates."}
+        default=None,
+        metadata={"help": "An oracle (rule:NAME, reward:VERSION or module:function) for the round's win rates."},
     )
     config_path: str | None = field(default=None, metadata={"help": "YAML with reward: and policy: sections."})
 
@@ -211,7 +212,7 @@ class RoundStages:
         if self.plan.oracle:
             from hitl.simulate import load_oracle
 
-            oracle = load_oracle(self.plan.oracle)
+            oracle = load_oracle(self.plan.oracle, store)
             outcomes = [outcome_from_scores(*oracle(p, [a, b])) for p, a, b in pairs]
             wr = win_rate(outcomes, [len(a) for _, a, _ in pairs], [len(b) for _, _, b in pairs], bootstrap=500)
             metrics.update(

@@ -32,6 +32,7 @@ class LoopRound:
     snapshot_id: int | None
     metrics: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    updated_at: float = 0.0  # when the round last changed (a finished round: when it finished)
 
 
 def _row(r) -> LoopRound:
@@ -48,17 +49,22 @@ def _row(r) -> LoopRound:
         snapshot_id=r.snapshot_id,
         metrics=dict(r.metrics or {}),
         message=r.message,
+        updated_at=r.updated_at,
     )
 
 
-def judgment_count(store: Store, campaign: Campaign) -> int:
+def judgment_count(store: Store, campaign: Campaign, until: float | None = None) -> int:
+    """Judgments in the campaign (recorded up to `until`, a time, when given)."""
+    query = (
+        select(func.count())
+        .select_from(judgments)
+        .join(items, items.c.id == judgments.c.item_id)
+        .where(items.c.campaign_id == campaign.id)
+    )
+    if until is not None:
+        query = query.where(judgments.c.created_at <= until)
     with store.read() as conn:
-        return conn.execute(
-            select(func.count())
-            .select_from(judgments)
-            .join(items, items.c.id == judgments.c.item_id)
-            .where(items.c.campaign_id == campaign.id)
-        ).scalar()
+        return conn.execute(query).scalar()
 
 
 def rounds(store: Store, campaign: Campaign) -> list[LoopRound]:
@@ -84,7 +90,9 @@ def current_round(store: Store, campaign: Campaign, base_policy_id: int | None) 
         "number": (last.number + 1) if last else 1,
         "stage": "wait",
         "status": "running",
-        "judgments_at_start": judgment_count(store, campaign) if last else 0,
+        # Judgments made since the last round finished count towards this one, even those recorded before
+        # this row exists (the loop may only be started again after raters judged the last round's pairs).
+        "judgments_at_start": judgment_count(store, campaign, until=last.updated_at) if last else 0,
         "base_policy_id": base if base is not None else base_policy_id,
         "metrics": {},
         "message": "",

@@ -3,8 +3,8 @@
     hitl simulate --campaign demo --oracle rule:concise
 
 An oracle maps (prompt, responses) to one score per response; higher is better. Built-in rules are
-below; any Python callable `module:function(prompt, responses) -> scores` works too, and the CLI
-adds `reward:VERSION_OR_PATH` (a trained reward model, through reward.score).
+below; any Python callable `module:function(prompt, responses) -> scores` works too, and so does
+`reward:VERSION_OR_PATH` (a trained reward model, scored through reward.score).
 """
 
 from __future__ import annotations
@@ -55,8 +55,13 @@ def contains(word: str) -> Oracle:
 RULES: dict[str, Oracle] = {"concise": concise, "detailed": detailed, "polite": polite, "no-refusal": no_refusal}
 
 
-def load_oracle(spec: str) -> Oracle:
-    """`rule:NAME`, `rule:contains=WORD` or `module:function`. (`reward:...` is resolved by the CLI.)"""
+def load_oracle(spec: str, store: object | None = None) -> Oracle:
+    """`rule:NAME`, `rule:contains=WORD`, `reward:VERSION_OR_PATH` (versions need `store`) or `module:function`."""
+    if spec.startswith("reward:"):
+        # Checked before module:function, which would otherwise import the `reward` package itself.
+        from reward.score import judge_for
+
+        return judge_for(store, spec.removeprefix("reward:"))
     if spec.startswith("rule:"):
         name = spec.removeprefix("rule:")
         if name.startswith("contains="):

@@ -223,3 +223,59 @@ loop_rounds = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("campaign_id", "number", name="uq_loop_rounds_campaign_number"),
 )
+
+# --- The web app (migration 0003_web): browser sessions, login throttling, arena battles. ---
+
+# A browser login. The cookie holds a random token; only its sha256 is stored, so a leaked database
+# cannot be replayed as logins, and a logout or an expiry ends the session on the server.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked_at", Float),
+    Index("ix_web_sessions_user", "user_id"),
+)
+
+# Failed logins (and successes, which reset the count), kept in the store so every app host sees them.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_login_attempts_name", "user_name", "created_at"),
+    Index("ix_login_attempts_client", "client", "created_at"),
+)
+
+ARENA_JUDGES = ("human", "reward")
+ARENA_OUTCOMES = ("a", "b", "tie", "both_bad")
+
+# A blind battle between two model versions' stored answers to one prompt. `counted` is set only by
+# a vote cast before the model names were revealed; judge "reward" rows are scored by a reward model.
+arena_battles = Table(
+    "arena_battles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("prompt_id", Integer, ForeignKey("prompts.id"), nullable=False),
+    Column("model_a_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("model_b_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("response_a_id", Integer, ForeignKey("responses.id"), nullable=False),
+    Column("response_b_id", Integer, ForeignKey("responses.id"), nullable=False),
+    Column("judge", String(16), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("judge_model_id", Integer, ForeignKey("model_versions.id")),
+    Column("outcome", String(16)),
+    Column("strength", Integer),
+    Column("counted", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("voted_at", Float),
+    Column("revealed_at", Float),
+    Index("ix_arena_battles_judge", "judge", "counted"),
+    Index("ix_arena_battles_user", "user_id", "revealed_at"),
+)

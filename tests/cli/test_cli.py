@@ -112,9 +112,10 @@ def test_core_packages_never_import_the_heavy_stacks():
 def test_demo_runs_twice_and_flags_the_scripted_bad_raters(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HITL_HOME", str(tmp_path))
     db = f"sqlite:///{tmp_path / 'demo.db'}"
-    assert run("demo", "--db", db) == 0
+    # --no-models: the model part (fetch + generation) has its own slow test in tests/policy.
+    assert run("demo", "--db", db, "--no-models") == 0
     first = capsys.readouterr().out
-    assert run("demo", "--db", db) == 0
+    assert run("demo", "--db", db, "--no-models") == 0
     second = capsys.readouterr().out
     assert "recorded 120 new judgments" in first and "recorded 0 new judgments" in second
     assert "sim-left-clicker: position bias" in first

@@ -66,6 +66,19 @@ def test_waits_for_enough_judgments_then_runs_a_whole_round(store, make_user, ma
     assert r2.number == 2 and r2.status == "waiting" and r2.base_policy_id == r.policy_version_id
 
 
+def test_judgments_made_before_the_next_round_exists_count_towards_it(store, make_user, make_campaign):
+    # `hitl loop` (one round per run) is started again only after raters judged the last round's pairs.
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, campaign, 10)
+    judge(store, make_user, campaign, 5)
+    stages = FakeStages(store)
+    (r1,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
+    judge(store, make_user, campaign, 5)
+    (r2,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
+    assert (r1.status, r2.status, r2.number) == ("done", "done", 2)
+    assert r2.metrics["new_judgments"] == 5 and r2.judgments_at_start == 5
+
+
 @pytest.mark.parametrize("accuracy", [0.45, 0.5])
 def test_a_reward_model_no_better_than_chance_stops_the_round(store, make_user, make_campaign, accuracy):
     campaign = make_campaign(gold_rate=0, overlap=1)

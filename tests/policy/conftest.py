@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-WORDS = (
+VOCAB_TEXT = (
     "the a is it yes no maybe good bad sky sea blue green red dog cat runs sleeps eats fast slow here there "
     "one two three four five why how what when where please thanks hello world answer question short long"
-).split()
+)
 SPECIAL = ["<unk>", "<pad>", "<bos>", "<eos>"]
 # A template in the ChatML style of SmolLM2, small enough to read.
 TEMPLATE = (
@@ -35,7 +35,7 @@ def build_tokenizer():
 
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    vocab = [*WORDS, "user", "assistant", "system", ":"]
+    vocab = [*VOCAB_TEXT.split(), "user", "assistant", "system", ":"]
     tok.train_from_iterator([" ".join(vocab)] * 2, trainers.WordLevelTrainer(special_tokens=SPECIAL))
     hf = PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", bos_token="<bos>", eos_token="<eos>"
@@ -45,7 +45,7 @@ def build_tokenizer():
     return hf
 
 
-def build_model(tokenizer, seed: int = 0, context: int = 64):
+def build_model(tokenizer, seed: int = 0, context: int = 64, init_range: float = 0.02):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -61,6 +61,7 @@ def build_model(tokenizer, seed: int = 0, context: int = 64):
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        initializer_range=init_range,
     )
     # Random weights give a near-uniform next-token distribution: EOS comes now and then, as in real sampling.
     return LlamaForCausalLM(config).eval()
@@ -81,5 +82,14 @@ def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_model):
     """The tiny model saved as a local folder, as `--model PATH` reads it."""
     folder = tmp_path_factory.mktemp("tiny-policy")
     tiny_model.save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def other_model_dir(tmp_path_factory, tiny_tokenizer):
+    """A second tiny policy (other random weights), for `--pairing versus`."""
+    folder = tmp_path_factory.mktemp("other-policy")
+    build_model(tiny_tokenizer, seed=1).save_pretrained(folder)
     tiny_tokenizer.save_pretrained(folder)
     return folder

@@ -7,8 +7,9 @@ import logging
 import pytest
 
 from hitl.errors import InvalidInput
+from hitl.threads import free_cores
 from policy.config import GenerationSettings
-from policy.generate import encode, free_cores, generate, left_pad, plan_batches, render, split_at_eos
+from policy.generate import encode, generate, left_pad, plan_batches, render, split_at_eos
 
 PROMPTS = [
     "why is the sky blue",

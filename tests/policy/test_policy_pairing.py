@@ -49,6 +49,7 @@ def test_plan_items_by_prompt_and_strategy():
     assert plan_items(new, "pairwise") == [(7, [1, 2])]
     assert plan_items(new, "pairwise", "versus", {7: [(9, "z")], 8: [(10, "d")]}) == [
         (7, [1, 9]),
+        (7, [2, 9]),  # their one answer meets each of mine
         (8, [3, 10]),
     ]
     with pytest.raises(InvalidInput):

@@ -1,0 +1,67 @@
+"""Who is calling the REST API, and errors as JSON that say what to fix.
+
+    curl -H "Authorization: Bearer $HITL_TOKEN" http://127.0.0.1:7860/api/v1/me
+
+Programs send a per-user API token (`Authorization: Bearer hitl_...`). A browser's session cookie is
+accepted for GET requests only (the export download link on the admin page): a cookie is sent by the
+browser on its own, so it must never be enough to change anything from another site's form.
+"""
+
+from collections.abc import Callable
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hitl.errors import AuthError, HitlError
+from hitl.service import Service
+from hitl.store import StoreError
+from hitl.users import User
+
+SESSION_COOKIE = "hitl_session"
+bearer = HTTPBearer(auto_error=False, description="A per-user API token made by an admin (hitl_...).")
+
+
+def caller_dependency(service: Service) -> Callable[..., User]:
+    def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User:
+        if credentials is not None and credentials.credentials:
+            return service.user_for_api_token(credentials.credentials.strip())
+        if request.method == "GET":
+            user = service.user_for_session(request.cookies.get(SESSION_COOKIE))
+            if user is not None:
+                return user
+        raise AuthError("send your API token as `Authorization: Bearer hitl_...` (an admin can create one)")
+
+    return caller
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path")) or "request"
+
+
+def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error is `{"error": "..."}` with the status of its kind; a bad request names the field to fix."""
+
+    @app.exception_handler(HitlError)
+    async def hitl_error(_request: Request, exc: HitlError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
+        return _error(exc.status_code, str(exc), headers)
+
+    @app.exception_handler(StoreError)
+    async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
+        return _error(503, f"the store is unavailable: {exc}")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{_where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in exc.errors()[:5]]
+        return _error(422, "fix the request: " + "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))

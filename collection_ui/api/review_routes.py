@@ -1,0 +1,117 @@
+"""REST routes for reviewers and evaluators: statistics, the review queue, adjudications, arena and leaderboard.
+
+curl -H "Authorization: Bearer $HITL_TOKEN" "http://127.0.0.1:7860/api/v1/stats?campaign=demo"
+"""
+
+import math
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from collection_ui.api.schemas import (
+    AdjudicationBody,
+    BattleBody,
+    BattleOut,
+    BoardOut,
+    CountOut,
+    ItemReviewOut,
+    JudgmentOut,
+    RatingOut,
+    RevealOut,
+    ReviewRowOut,
+    StatsOut,
+    VoteBody,
+)
+from hitl.service import Service
+from hitl.users import User
+
+
+def _id():
+    # A fresh Path() per parameter: FastAPI records the parameter's name on the object it is given.
+    return Path(ge=1, le=2**62)
+
+
+def _finite(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def _battle_out(b) -> BattleOut:
+    return BattleOut(
+        battle_id=b.id,
+        prompt=b.prompt_text,
+        messages=b.prompt_messages,
+        response_a=b.response_a,
+        response_b=b.response_b,
+    )
+
+
+def review_router(service: Service, caller) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/stats", response_model=StatsOut, tags=["review"])
+    def stats(campaign: str = Query(min_length=1, max_length=128), user: User = Depends(caller)) -> StatsOut:
+        """Throughput, queue depth, agreement and the per-rater quality table of a campaign."""
+        d = service.dashboard.dashboard(user, campaign)
+        return StatsOut(
+            campaign=d.campaign,
+            summary=d.summary,
+            depth=d.depth,
+            throughput=d.throughput,
+            raters=d.raters,
+            rounds=d.rounds,
+        )
+
+    @router.get("/review", response_model=list[ReviewRowOut], tags=["review"])
+    def review(
+        campaign: str | None = Query(default=None, max_length=128),
+        rater: str | None = Query(default=None, max_length=64),
+        flag: str | None = Query(default=None, max_length=64),
+        reason: Literal["disagreement", "flags", "failed_gold", "correction"] | None = None,
+        user: User = Depends(caller),
+    ) -> list[ReviewRowOut]:
+        """Items with disagreement, flags or a missed gold answer, newest first."""
+        rows = service.review.queue(user, campaign, rater=rater, flag=flag, reason=reason)
+        return [ReviewRowOut(**{**vars(r), "reasons": list(r.reasons)}) for r in rows]
+
+    @router.get("/review/items/{item_id}", response_model=ItemReviewOut, tags=["review"])
+    def review_item(item_id: int = _id(), user: User = Depends(caller)) -> ItemReviewOut:
+        """One item with every judgment (rater, answer, flags, rationale, correction) and earlier adjudications."""
+        r = service.review.item(user, item_id)
+        return ItemReviewOut(
+            **{**vars(r), "judgments": [JudgmentOut(**{**vars(j), "flags": list(j.flags)}) for j in r.judgments]}
+        )
+
+    @router.post("/review/items/{item_id}/adjudication", response_model=CountOut, tags=["review"])
+    def adjudicate(body: AdjudicationBody, item_id: int = _id(), user: User = Depends(caller)) -> CountOut:
+        """Store the item's final label; returns the adjudication id (as `count`)."""
+        new_id = service.review.adjudicate(user, item_id, **body.model_dump())
+        return CountOut(count=new_id)
+
+    @router.post("/arena/battles", response_model=BattleOut, tags=["arena"])
+    def new_battle(body: BattleBody, user: User = Depends(caller)) -> BattleOut:
+        """A blind battle: two model versions' stored answers to one prompt, names hidden until the vote."""
+        return _battle_out(service.arena.new_battle(user, body.model_a, body.model_b, body.prompt_set))
+
+    @router.post("/arena/battles/{battle_id}/vote", response_model=RevealOut, tags=["arena"])
+    def vote(body: VoteBody, battle_id: int = _id(), user: User = Depends(caller)) -> RevealOut:
+        """Vote, then see the names; a vote after the reveal is not counted."""
+        return RevealOut(**vars(service.arena.vote(user, battle_id, body.choice)))
+
+    @router.get("/arena/leaderboard", response_model=BoardOut, tags=["arena"])
+    def leaderboard(
+        judge: Literal["human", "reward"] = "human",
+        rounds: int = Query(default=200, ge=0, le=2000),
+        user: User = Depends(caller),
+    ) -> BoardOut:
+        """Bradley-Terry ratings with bootstrap 95% intervals; human and reward-model battles apart."""
+        b = service.arena.board(user, judge, rounds=rounds)
+        return BoardOut(
+            judge=b.judge,
+            n_battles=b.n_battles,
+            ratings=[RatingOut(**{**vars(r), "low": _finite(r.low), "high": _finite(r.high)}) for r in b.ratings],
+            models=b.models,
+            win_rates=[[_finite(x) for x in row] for row in b.win_rates.tolist()],
+            counts=b.counts.tolist(),
+        )
+
+    return router

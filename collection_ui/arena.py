@@ -1,0 +1,119 @@
+"""The arena page: a blind battle between two model versions' stored answers to a prompt; the names are
+revealed only after the vote, and a vote after the reveal does not count.
+
+    hitl serve    # then http://127.0.0.1:7860/arena/
+"""
+
+import gradio as gr
+
+from collection_ui.common import (
+    caller,
+    chat_messages,
+    nav_markdown,
+    page_blocks,
+    safe_chatbot,
+    safe_markdown,
+    shown_errors,
+)
+from collection_ui.rate import SHORTCUT_OF
+from hitl.service import Service
+from hitl.service.arena import BattleView, Reveal
+from hitl.service.rating import CHOICES
+
+SAMPLED = "(sampled)"
+VOTE_CHOICES = [(f"{label} [{SHORTCUT_OF[key]}]", key) for key, label, *_ in CHOICES]
+
+
+def _battle(b: BattleView | None) -> list:
+    if b is None:
+        return [
+            None,
+            gr.update(value=[], visible=False),
+            "",
+            "",
+            None,
+            "Press **New battle** to start.",
+            gr.update(interactive=False),
+        ]
+    return [
+        b.id,
+        gr.update(value=chat_messages(b.prompt_text, b.prompt_messages), visible=True),
+        b.response_a,
+        b.response_b,
+        None,
+        "Which answer is better? The model names are shown after your vote.",
+        gr.update(interactive=True),
+    ]
+
+
+def _reveal(r: Reveal) -> str:
+    return f"**A** was **{r.model_a}**, **B** was **{r.model_b}**. {r.message}"
+
+
+def build(service: Service) -> gr.Blocks:
+    arena = service.arena
+
+    with page_blocks("arena") as page:
+        battle_id = gr.State(None)
+        nav = safe_markdown(elem_classes=["hitl-nav"])
+        with gr.Row():
+            model_a = gr.Dropdown(label="Model A", choices=[SAMPLED], value=SAMPLED)
+            model_b = gr.Dropdown(label="Model B", choices=[SAMPLED], value=SAMPLED)
+            prompt_set = gr.Dropdown(label="Prompt set", choices=["all"], value="all")
+            new = gr.Button("New battle [s]", elem_id="hitl-skip")
+        prompt = safe_chatbot(label="Prompt", height="auto", max_height=300, visible=False)
+        with gr.Row(equal_height=False):
+            with gr.Column(elem_classes=["hitl-response"]):
+                gr.Markdown("#### A")
+                answer_a = safe_markdown(elem_id="hitl-arena-a")
+            with gr.Column(elem_classes=["hitl-response"]):
+                gr.Markdown("#### B")
+                answer_b = safe_markdown(elem_id="hitl-arena-b")
+        vote = gr.Radio(label="Your vote", choices=VOTE_CHOICES, elem_id="hitl-choice")
+        with gr.Row():
+            send = gr.Button("Vote [Enter]", variant="primary", elem_id="hitl-submit", interactive=False)
+            reveal = gr.Button("Reveal without voting")
+        result = safe_markdown(elem_id="hitl-arena-result")
+        outputs = [battle_id, prompt, answer_a, answer_b, vote, result, send]
+
+        def pick(name: str) -> str | None:
+            return None if name in (None, "", SAMPLED) else name
+
+        def load(request: gr.Request):
+            with shown_errors():
+                user = caller(service, request, "rater")
+                models = [SAMPLED, *arena.models(user)]
+                return [
+                    nav_markdown(user, "arena"),
+                    gr.update(choices=models, value=SAMPLED),
+                    gr.update(choices=models, value=SAMPLED),
+                    gr.update(choices=arena.prompt_sets(user), value="all"),
+                    *_battle(arena.open_battle(user)),
+                ]
+
+        def start(a, b, chosen_set, request: gr.Request):
+            with shown_errors():
+                user = caller(service, request, "rater")
+                return _battle(arena.new_battle(user, pick(a), pick(b), chosen_set or "all"))
+
+        def cast(current, choice, request: gr.Request):
+            with shown_errors():
+                user = caller(service, request, "rater")
+                if current is None:
+                    raise gr.Error("Start a battle first.")
+                if not choice:
+                    raise gr.Error("Pick a vote first (keys 1-5, 0).")
+                return _reveal(arena.vote(user, current, choice))
+
+        def show(current, request: gr.Request):
+            with shown_errors():
+                user = caller(service, request, "rater")
+                if current is None:
+                    raise gr.Error("Start a battle first.")
+                return _reveal(arena.reveal(user, current))
+
+        page.load(load, None, [nav, model_a, model_b, prompt_set, *outputs], api_visibility="private")
+        new.click(start, [model_a, model_b, prompt_set], outputs, trigger_mode="once", api_visibility="private")
+        send.click(cast, [battle_id, vote], result, trigger_mode="once", api_visibility="private")
+        reveal.click(show, battle_id, result, api_visibility="private")
+    return page

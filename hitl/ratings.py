@@ -1,0 +1,172 @@
+"""Bradley-Terry ratings with bootstrap 95% intervals, and the win-rate matrix, for the arena leaderboard.
+
+    python -c "from hitl.ratings import leaderboard; print(leaderboard([('a', 'b', 1.0), ('b', 'a', 0.0)]))"
+
+Pure functions over plain battles: (model_a, model_b, outcome) with outcome 1.0 when A won, 0.0 when B
+won and 0.5 for a tie. Strengths are fitted with Hunter's MM algorithm (ties count half a win to each
+side) and shown on the Elo scale: rating = 400 * log10(strength), shifted so the mean rating is 1000.
+So a 100-point gap means the higher model wins 64% of the time (10^(100/400) / (1 + 10^(100/400))).
+
+A small prior (`prior` virtual games, half won, against a reference of average strength) keeps a model
+that won or lost every battle at a finite rating; `prior=0` gives the plain maximum-likelihood fit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Battle = tuple[str, str, float]
+SCALE = 400.0
+BASE = 1000.0
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One leaderboard row: the fitted rating, its bootstrap 95% interval and the battle counts."""
+
+    model: str
+    rating: float
+    low: float
+    high: float
+    battles: int
+    wins: int
+    losses: int
+    ties: int
+
+
+def _check(battles: Iterable[Battle]) -> list[Battle]:
+    out = []
+    for a, b, outcome in battles:
+        if a == b:
+            raise ValueError(f"a battle needs two different models, not {a!r} twice")
+        if outcome not in (0.0, 0.5, 1.0):
+            raise ValueError(f"outcome must be 1.0 (A won), 0.0 (B won) or 0.5 (tie), not {outcome!r}")
+        out.append((str(a), str(b), float(outcome)))
+    return out
+
+
+def models_of(battles: Iterable[Battle]) -> list[str]:
+    """Every model that appears in a battle, sorted by name."""
+    return sorted({m for a, b, _ in battles for m in (a, b)})
+
+
+def _arrays(battles: Sequence[Battle], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = np.array([index[b[0]] for b in battles], dtype=int)
+    b = np.array([index[b[1]] for b in battles], dtype=int)
+    return a, b, np.array([b[2] for b in battles], dtype=float)
+
+
+def _tallies(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """wins[i, j]: points i scored against j (ties half); games[i, j]: battles between i and j."""
+    wins = np.zeros((n, n))
+    games = np.zeros((n, n))
+    np.add.at(wins, (a, b), outcome)
+    np.add.at(wins, (b, a), 1.0 - outcome)
+    np.add.at(games, (a, b), 1.0)
+    np.add.at(games, (b, a), 1.0)
+    return wins, games
+
+
+def _fit(wins: np.ndarray, games: np.ndarray, prior: float, iters: int, tol: float) -> np.ndarray:
+    """Log-strengths by MM iterations; models with no battles (and no prior) stay at the mean."""
+    n = wins.shape[0]
+    strength = np.ones(n)
+    scored = wins.sum(axis=1) + prior
+    for _ in range(iters):
+        pair_sum = strength[:, None] + strength[None, :]
+        denom = (games / pair_sum).sum(axis=1) + 2.0 * prior / (strength + 1.0)
+        new = np.where(denom > 0, scored / np.where(denom > 0, denom, 1.0), strength)
+        # A model that never scored has MLE strength 0 (rating -inf): keep it tiny but finite.
+        new = np.maximum(new, 1e-12)
+        new /= math.exp(np.log(new).mean())
+        if np.max(np.abs(np.log(new) - np.log(strength))) < tol:
+            strength = new
+            break
+        strength = new
+    return np.log(strength)
+
+
+def _to_elo(log_strength: np.ndarray) -> np.ndarray:
+    elo = SCALE * log_strength / math.log(10.0)
+    return elo - elo.mean() + BASE
+
+
+def bradley_terry(
+    battles: Iterable[Battle], *, prior: float = 1.0, iters: int = 2000, tol: float = 1e-10
+) -> dict[str, float]:
+    """Elo-scale Bradley-Terry rating of each model (mean 1000)."""
+    battles = _check(battles)
+    models = models_of(battles)
+    if not models:
+        return {}
+    index = {m: i for i, m in enumerate(models)}
+    wins, games = _tallies(*_arrays(battles, index), len(models))
+    return dict(zip(models, _to_elo(_fit(wins, games, prior, iters, tol)).tolist(), strict=True))
+
+
+def bootstrap_intervals(
+    battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of each model's rating over `rounds` resamples of the battles (with replacement)."""
+    battles = _check(battles)
+    models = models_of(battles)
+    if not models or rounds < 1:
+        return {m: (math.nan, math.nan) for m in models}
+    index = {m: i for i, m in enumerate(models)}
+    a, b, outcome = _arrays(battles, index)
+    rng = np.random.default_rng(seed)
+    samples = np.empty((rounds, len(models)))
+    for r in range(rounds):
+        k = rng.integers(0, len(battles), size=len(battles))
+        wins, games = _tallies(a[k], b[k], outcome[k], len(models))
+        samples[r] = _to_elo(_fit(wins, games, prior, 500, 1e-8))
+    tail = (1.0 - level) / 2.0 * 100.0
+    low = np.percentile(samples, tail, axis=0)
+    high = np.percentile(samples, 100.0 - tail, axis=0)
+    return {m: (float(low[i]), float(high[i])) for i, m in enumerate(models)}
+
+
+def win_rate_matrix(battles: Iterable[Battle], models: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """matrix[i, j] = share of points model i scored against model j (ties half); nan where they never met."""
+    battles = _check(battles)
+    models = list(models) if models is not None else models_of(battles)
+    index = {m: i for i, m in enumerate(models)}
+    kept = [b for b in battles if b[0] in index and b[1] in index]
+    wins, games = _tallies(*_arrays(kept, index), len(models))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = np.where(games > 0, wins / np.where(games > 0, games, 1.0), np.nan)
+    return models, matrix
+
+
+def battle_counts(battles: Iterable[Battle], models: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """counts[i, j] = number of battles between models i and j (symmetric)."""
+    battles = _check(battles)
+    models = list(models) if models is not None else models_of(battles)
+    index = {m: i for i, m in enumerate(models)}
+    kept = [b for b in battles if b[0] in index and b[1] in index]
+    _, games = _tallies(*_arrays(kept, index), len(models))
+    return models, games.astype(int)
+
+
+def leaderboard(battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0) -> list[Rating]:
+    """Ratings, intervals and win/loss/tie counts per model, best first."""
+    battles = _check(battles)
+    ratings = bradley_terry(battles, prior=prior)
+    intervals = bootstrap_intervals(battles, rounds=rounds, seed=seed, prior=prior)
+    rows = []
+    for m in ratings:
+        wins = sum(1 for a, b, o in battles if (a == m and o == 1.0) or (b == m and o == 0.0))
+        ties = sum(1 for a, b, o in battles if m in (a, b) and o == 0.5)
+        total = sum(1 for a, b, _ in battles if m in (a, b))
+        low, high = intervals[m]
+        rows.append(Rating(m, ratings[m], low, high, total, wins, total - wins - ties, ties))
+    return sorted(rows, key=lambda r: (-r.rating, r.model))
+
+
+def expected_score(rating_a: float, rating_b: float) -> float:
+    """The probability that A beats B under the fitted model (Elo scale)."""
+    return 1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / SCALE))

@@ -1,0 +1,281 @@
+"""Rating through the web app: lease the next item, turn a button choice into a judgment, progress and breaks.
+
+    python -c "from hitl.service import Service; help(Service.rating)"
+
+The page keeps only the lease token; everything else (the display order, when the lease started, which
+campaign it is) is read back from the store, so a hidden value changed in the browser cannot steer a
+judgment. The idempotency key of a page submit is derived from the lease, so a double click, a retry or
+a second tab records one judgment.
+"""
+
+from __future__ import annotations
+
+import string
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+
+from hitl.campaigns import Campaign, get_campaign, list_campaigns
+from hitl.config import FLAGS
+from hitl.errors import InvalidInput, LeaseError
+from hitl.queue import Assignment, JudgmentInput, SubmitResult, next_item, release, skip, submit
+from hitl.service.access import require
+from hitl.service.settings import WebSettings
+from hitl.store import Store
+from hitl.store.schema import campaigns, items, judgments, leases
+from hitl.users import User
+
+LABELS = string.ascii_uppercase[:8]
+CAMPAIGN_TTL_SECONDS = 5.0
+
+# The pairwise answers, in button order: (key, label, winner index in display order or None, strength, tie, both_bad).
+CHOICES = (
+    ("a_much", "A much better", 0, 3, False, False),
+    ("a", "A better", 0, 2, False, False),
+    ("tie", "Tie", None, 0, True, False),
+    ("b", "B better", 1, 2, False, False),
+    ("b_much", "B much better", 1, 3, False, False),
+    ("both_bad", "Both bad", None, 0, True, True),
+)
+CHOICE_LABELS = {key: label for key, label, *_ in CHOICES}
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    name: str
+    guidelines: str
+    item_kind: str
+    allow_tie: bool
+    allow_both_bad: bool
+    require_rationale: bool
+    show_prelabel: bool
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, key) of the answers this campaign allows, in button order."""
+        return [
+            (label, key)
+            for key, label, _, _, tie, bad in CHOICES
+            if (not tie or bad or self.allow_tie) and (not bad or self.allow_both_bad)
+        ]
+
+
+@dataclass(frozen=True)
+class RateItem:
+    """An item under lease, as the rate page shows it: responses in display order, labelled A, B, ..."""
+
+    lease_token: str
+    item_id: int
+    campaign: CampaignView
+    prompt_text: str | None
+    prompt_messages: list[dict] | None
+    responses: list[str]
+    started_at: float
+    expires_at: float
+    resumed: bool
+    prelabel: str | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    judged_today: int
+    left: int
+    stretch_minutes: float
+    take_break: bool
+
+
+def campaign_view(c: Campaign) -> CampaignView:
+    s = c.settings
+    return CampaignView(
+        s.name, s.guidelines, s.item_kind, s.allow_tie, s.allow_both_bad, s.require_rationale, s.show_prelabel
+    )
+
+
+def _midnight(now: float) -> float:
+    return datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+class RatingService:
+    def __init__(self, store: Store, settings: WebSettings):
+        self.store = store
+        self.settings = settings
+        self._campaigns: dict[str, tuple[Campaign, float]] = {}
+
+    def forget_cached(self) -> None:
+        self._campaigns = {}
+
+    def _campaign(self, name: str) -> Campaign:
+        """The campaign's settings, re-read at most every few seconds (they change rarely; leases are hot)."""
+        now = time.monotonic()
+        hit = self._campaigns.get(name)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        campaign = get_campaign(self.store, name)
+        if len(self._campaigns) > 1000:
+            self._campaigns = {}
+        self._campaigns[name] = (campaign, now + CAMPAIGN_TTL_SECONDS)
+        return campaign
+
+    def campaigns(self, caller: User) -> list[str]:
+        require(caller, "rater")
+        return [c.name for c in list_campaigns(self.store)]
+
+    def campaign(self, caller: User, name: str) -> CampaignView:
+        require(caller, "rater")
+        return campaign_view(get_campaign(self.store, name))
+
+    def next_item(self, caller: User, campaign: str) -> RateItem | None:
+        """The caller's live lease in the campaign (a refresh resumes it), else a new one; None when done."""
+        require(caller, "rater")
+        c = get_campaign(self.store, campaign)
+        a = next_item(self.store, caller, c)
+        if a is None:
+            return None
+        with self.store.read() as conn:
+            started = conn.execute(select(leases.c.created_at).where(leases.c.token == a.lease_token)).scalar()
+        return RateItem(
+            lease_token=a.lease_token,
+            item_id=a.item_id,
+            campaign=campaign_view(c),
+            prompt_text=a.prompt_text,
+            prompt_messages=a.prompt_messages,
+            responses=[r.text for r in a.responses],
+            started_at=started or time.time(),
+            expires_at=a.expires_at,
+            resumed=a.resumed,
+            prelabel=self.prelabel(a.item_id) if c.settings.show_prelabel else None,
+        )
+
+    def lease(self, caller: User, campaign: str) -> Assignment | None:
+        """The bare queue assignment, for programs (the REST API's hot path: no page extras)."""
+        require(caller, "rater")
+        return next_item(self.store, caller, self._campaign(str(campaign)))
+
+    def submit(self, caller: User, lease_token: str, idempotency_key: str, judgment: JudgmentInput) -> SubmitResult:
+        """Record a program's judgment exactly once per idempotency key."""
+        require(caller, "rater")
+        return submit(self.store, lease_token, idempotency_key, judgment, user=caller)
+
+    def prelabel(self, item_id: int) -> str | None:
+        """The reward model's pre-label for an item, as a hint.
+
+        Placeholder: pre-labels are computed and stored by the reward stage (issue 5); until a table holds
+        them there is nothing to read, and the page says so when the campaign asks for hints.
+        """
+        return None
+
+    def _own_lease(self, caller: User, token: str):
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(leases.c.user_id, leases.c.display_order, leases.c.created_at, campaigns.c.item_kind)
+                .join(items, items.c.id == leases.c.item_id)
+                .join(campaigns, campaigns.c.id == items.c.campaign_id)
+                .where(leases.c.token == str(token or ""))
+            ).first()
+        if row is None:
+            raise LeaseError("unknown lease: fetch a new item")
+        if row.user_id != caller.id:
+            raise LeaseError("this lease belongs to another user")
+        return row
+
+    def submit_choice(
+        self,
+        caller: User,
+        lease_token: str,
+        choice: str | None,
+        *,
+        ranking: str = "",
+        flags: list[str] | tuple[str, ...] = (),
+        rationale: str = "",
+        correction: str = "",
+    ) -> SubmitResult:
+        """Record the page's answer. Pairwise: `choice` is a CHOICES key. Ranking: `ranking` lists the response
+        letters best first (e.g. "CAB"), and `choice` may be "both_bad" to mark them all bad."""
+        require(caller, "rater")
+        lease = self._own_lease(caller, lease_token)
+        order = list(lease.display_order)
+        bad_flags = set(flags or ()) - set(FLAGS)
+        if bad_flags:
+            raise InvalidInput(f"unknown flag(s) {', '.join(sorted(bad_flags))}: use {', '.join(FLAGS)}")
+        common = {
+            "flags": list(flags or ()),
+            "rationale": rationale or "",
+            "correction": correction or None,
+            "seconds_on_item": max(0.0, time.time() - lease.created_at),
+        }
+        if lease.item_kind == "ranking":
+            judgment = JudgmentInput(ranking=self._ranking(ranking, order), both_bad=choice == "both_bad", **common)
+        else:
+            judgment = self._pairwise(choice, order, common)
+        return submit(self.store, lease_token, f"ui:{lease_token}", judgment, user=caller)
+
+    @staticmethod
+    def _ranking(letters: str, order: list[int]) -> list[int]:
+        picked = [ch for ch in (letters or "").upper() if not ch.isspace() and ch not in ",>"]
+        labels = LABELS[: len(order)]
+        if sorted(picked) != sorted(labels):
+            raise InvalidInput(f"rank every response once, best first, using the letters {', '.join(labels)}")
+        return [order[labels.index(ch)] for ch in picked]
+
+    @staticmethod
+    def _pairwise(choice: str | None, order: list[int], common: dict) -> JudgmentInput:
+        spec = next((c for c in CHOICES if c[0] == choice), None)
+        if spec is None:
+            raise InvalidInput(
+                "pick an answer first: A much better, A better, tie, B better, B much better or both bad"
+            )
+        _, _, winner, strength, tie, both_bad = spec
+        ranking = list(order) if winner in (None, 0) else [order[1], order[0]]
+        return JudgmentInput(ranking=ranking, strength=strength, tie=tie, both_bad=both_bad, **common)
+
+    def skip(self, caller: User, lease_token: str) -> None:
+        require(caller, "rater")
+        skip(self.store, str(lease_token or ""), caller)
+
+    def release(self, caller: User, lease_token: str) -> None:
+        require(caller, "rater")
+        release(self.store, str(lease_token or ""), caller)
+
+    def progress(self, caller: User, campaign: str, now: float | None = None) -> Progress:
+        """Judged today (all campaigns), items still open to the caller here, and whether a break is due."""
+        require(caller, "rater")
+        now = time.time() if now is None else now
+        c = get_campaign(self.store, campaign)
+        seen = exists().where(judgments.c.item_id == items.c.id, judgments.c.user_id == caller.id)
+        skipped = exists().where(
+            and_(leases.c.item_id == items.c.id, leases.c.user_id == caller.id, leases.c.state == "skipped")
+        )
+        with self.store.read() as conn:
+            times = (
+                conn.execute(
+                    select(judgments.c.created_at)
+                    .where(judgments.c.user_id == caller.id, judgments.c.created_at >= _midnight(now))
+                    .order_by(judgments.c.created_at.desc())
+                )
+                .scalars()
+                .all()
+            )
+            left = conn.execute(
+                select(func.count()).where(
+                    items.c.campaign_id == c.id,
+                    items.c.status == "open",
+                    items.c.is_gold.is_(False),
+                    ~seen,
+                    ~skipped,
+                )
+            ).scalar()
+        stretch = self._stretch_seconds(times, now)
+        return Progress(len(times), int(left or 0), stretch / 60, stretch >= self.settings.break_after_minutes * 60)
+
+    def _stretch_seconds(self, newest_first: list[float], now: float) -> float:
+        """How long the caller has worked without a pause of break_gap_minutes (0 when they just had one)."""
+        gap = self.settings.break_gap_minutes * 60
+        if not newest_first or now - newest_first[0] >= gap:
+            return 0.0
+        start = newest_first[0]
+        for t in newest_first[1:]:
+            if start - t >= gap:
+                break
+            start = t
+        return now - start

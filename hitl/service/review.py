@@ -1,0 +1,274 @@
+"""Reviewing: items whose judgments disagree, carry flags, miss a gold answer or offer a correction; adjudications.
+
+    python -c "from hitl.service import Service; help(Service.review)"
+
+An adjudication is the final label of an item: hitl.preferences uses the latest one instead of the
+raters' votes, and the correction it accepts (a rater's rewritten response) becomes training data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select
+
+from hitl.errors import InvalidInput, NotFound
+from hitl.service.access import require
+from hitl.store import Store
+from hitl.store.schema import adjudications, campaigns, items, judgments, prompts, responses, users
+from hitl.users import User
+
+REASONS = ("disagreement", "flags", "failed_gold", "correction")
+MAX_ROWS = 500
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    item_id: int
+    campaign: str
+    reasons: tuple[str, ...]
+    n_judgments: int
+    raters: tuple[str, ...]
+    flags: tuple[str, ...]
+    adjudicated: bool
+
+
+@dataclass(frozen=True)
+class JudgmentView:
+    id: int
+    rater: str
+    answer: str  # in canonical response numbers, e.g. "2 better (3)", "tie", "2 > 1 > 3"
+    flags: tuple[str, ...]
+    rationale: str
+    correction: str | None
+    seconds: float | None
+    first_shown: int  # canonical number of the response this rater saw first
+
+
+@dataclass(frozen=True)
+class ItemReview:
+    item_id: int
+    campaign: str
+    item_kind: str
+    prompt_text: str | None
+    prompt_messages: list[dict] | None
+    responses: list[str]  # canonical order: response 1, 2, ...
+    gold_answer: int | None  # canonical number (1-based) for gold items
+    judgments: list[JudgmentView] = field(default_factory=list)
+    adjudications: list[str] = field(default_factory=list)
+
+
+def _label(j, canonical: list[int]) -> tuple:
+    if j.tie:
+        return ("both_bad",) if j.both_bad else ("tie",)
+    return tuple(j.ranking)
+
+
+def describe(ranking: list[int], strength: int, tie: bool, both_bad: bool, canonical: list[int]) -> str:
+    """An answer in canonical response numbers: '2 better (3)', 'tie', 'both bad', '2 > 1 > 3'."""
+    if tie:
+        return "both bad" if both_bad else "tie"
+    numbers = [canonical.index(r) + 1 for r in ranking]
+    text = f"{numbers[0]} better ({strength})" if len(numbers) == 2 else " > ".join(map(str, numbers))
+    return text + (" · both bad" if both_bad else "")
+
+
+class ReviewService:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def queue(
+        self,
+        caller: User,
+        campaign: str | None = None,
+        *,
+        rater: str | None = None,
+        flag: str | None = None,
+        reason: str | None = None,
+    ) -> list[ReviewRow]:
+        """Items needing a look, newest first, optionally only one campaign / rater / flag / reason."""
+        require(caller, "reviewer")
+        if reason and reason not in REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(REASONS)}")
+        query = (
+            select(
+                judgments.c.item_id,
+                judgments.c.ranking,
+                judgments.c.tie,
+                judgments.c.both_bad,
+                judgments.c.flags,
+                judgments.c.correction,
+                users.c.name,
+                items.c.response_ids,
+                items.c.is_gold,
+                items.c.gold_answer,
+                campaigns.c.name.label("campaign"),
+            )
+            .join(users, users.c.id == judgments.c.user_id)
+            .join(items, items.c.id == judgments.c.item_id)
+            .join(campaigns, campaigns.c.id == items.c.campaign_id)
+            .order_by(judgments.c.item_id.desc(), judgments.c.id)
+        )
+        if campaign:
+            query = query.where(campaigns.c.name == campaign)
+        with self.store.read() as conn:
+            rows = conn.execute(query).all()
+            done = set(conn.execute(select(adjudications.c.item_id).distinct()).scalars())
+        by_item: dict[int, list] = defaultdict(list)
+        for r in rows:
+            by_item[r.item_id].append(r)
+        out = []
+        for item_id, js in by_item.items():
+            row = self._row(item_id, js, item_id in done)
+            if not row.reasons or (reason and reason not in row.reasons):
+                continue
+            if (rater and rater not in row.raters) or (flag and flag not in row.flags):
+                continue
+            out.append(row)
+            if len(out) >= MAX_ROWS:
+                break
+        return out
+
+    @staticmethod
+    def _row(item_id: int, js: list, adjudicated: bool) -> ReviewRow:
+        first = js[0]
+        canonical = list(first.response_ids)
+        reasons = []
+        if len({_label(j, canonical) for j in js}) > 1:
+            reasons.append("disagreement")
+        flags = sorted({f for j in js for f in (j.flags or [])})
+        if flags:
+            reasons.append("flags")
+        if first.is_gold and first.gold_answer is not None:
+            expected = canonical[first.gold_answer]
+            if any(j.tie or j.ranking[0] != expected for j in js):
+                reasons.append("failed_gold")
+        if any(j.correction for j in js):
+            reasons.append("correction")
+        return ReviewRow(
+            item_id, first.campaign, tuple(reasons), len(js), tuple(j.name for j in js), tuple(flags), adjudicated
+        )
+
+    def item(self, caller: User, item_id: int) -> ItemReview:
+        """Everything about one item: prompt, responses, each judgment with its rater, earlier adjudications."""
+        require(caller, "reviewer")
+        with self.store.read() as conn:
+            it = conn.execute(
+                select(
+                    items,
+                    prompts.c.text,
+                    prompts.c.messages,
+                    campaigns.c.name.label("campaign"),
+                    campaigns.c.item_kind,
+                )
+                .join(prompts, prompts.c.id == items.c.prompt_id)
+                .join(campaigns, campaigns.c.id == items.c.campaign_id)
+                .where(items.c.id == int(item_id))
+            ).first()
+            if it is None:
+                raise NotFound(f"no item {item_id}")
+            canonical = list(it.response_ids)
+            texts = dict(
+                conn.execute(select(responses.c.id, responses.c.text).where(responses.c.id.in_(canonical))).all()
+            )
+            js = conn.execute(
+                select(judgments, users.c.name)
+                .join(users, users.c.id == judgments.c.user_id)
+                .where(judgments.c.item_id == it.id)
+                .order_by(judgments.c.id)
+            ).all()
+            adj = conn.execute(
+                select(adjudications, users.c.name)
+                .join(users, users.c.id == adjudications.c.reviewer_id)
+                .where(adjudications.c.item_id == it.id)
+                .order_by(adjudications.c.id)
+            ).all()
+        views = [
+            JudgmentView(
+                j.id,
+                j.name,
+                describe(list(j.ranking), j.strength, j.tie, j.both_bad, canonical),
+                tuple(j.flags or ()),
+                j.rationale or "",
+                j.correction,
+                j.seconds_on_item,
+                canonical.index(j.display_order[0]) + 1 if j.display_order else 1,
+            )
+            for j in js
+        ]
+        adjudicated = [
+            f"{a.name}: {describe(list(a.ranking), a.strength, a.tie, a.both_bad, canonical)}"
+            + (
+                f" (accepted the correction of judgment {a.accepted_correction_judgment_id})"
+                if a.accepted_correction_judgment_id
+                else ""
+            )
+            + (f" — {a.note}" if a.note else "")
+            for a in adj
+        ]
+        return ItemReview(
+            it.id,
+            it.campaign,
+            it.item_kind,
+            it.text,
+            it.messages,
+            [texts[r] for r in canonical],
+            it.gold_answer + 1 if it.is_gold and it.gold_answer is not None else None,
+            views,
+            adjudicated,
+        )
+
+    def adjudicate(
+        self,
+        caller: User,
+        item_id: int,
+        *,
+        ranking: list[int] | None = None,
+        tie: bool = False,
+        both_bad: bool = False,
+        strength: int = 2,
+        note: str = "",
+        accept_correction: int | None = None,
+    ) -> int:
+        """Store the final label. `ranking` lists canonical response numbers (1-based) best first; a tie needs
+        none. `accept_correction` is the id of a judgment on this item whose correction becomes data."""
+        require(caller, "reviewer")
+        review = self.item(caller, item_id)
+        with self.store.read() as conn:
+            canonical = list(conn.execute(select(items.c.response_ids).where(items.c.id == review.item_id)).scalar())
+        n = len(canonical)
+        if tie:
+            if review.item_kind != "pairwise":
+                raise InvalidInput("ties are only for pairwise items: rank every response")
+            ids, strength = list(canonical), 0
+        else:
+            numbers = [int(x) for x in (ranking or [])]
+            if n == 2 and len(numbers) == 1:
+                numbers.append(3 - numbers[0])  # the winner alone names the pair's order
+            if sorted(numbers) != list(range(1, n + 1)):
+                raise InvalidInput(f"rank every response once, best first, with the numbers 1 to {n}")
+            if not 1 <= int(strength) <= 3:
+                raise InvalidInput("strength must be 1, 2 or 3 (much better)")
+            ids = [canonical[k - 1] for k in numbers]
+        if accept_correction is not None:
+            own = {j.id: j for j in review.judgments}
+            if int(accept_correction) not in own or not own[int(accept_correction)].correction:
+                raise InvalidInput(f"judgment {accept_correction} is not a judgment of this item with a correction")
+        if len(note or "") > 5000:
+            raise InvalidInput("the note is longer than 5000 characters")
+        with self.store.write() as conn:
+            return conn.execute(
+                insert(adjudications).values(
+                    item_id=review.item_id,
+                    reviewer_id=caller.id,
+                    ranking=ids,
+                    strength=int(strength),
+                    tie=bool(tie),
+                    both_bad=bool(both_bad),
+                    note=(note or "").strip(),
+                    accepted_correction_judgment_id=None if accept_correction is None else int(accept_correction),
+                    created_at=time.time(),
+                )
+            ).inserted_primary_key[0]

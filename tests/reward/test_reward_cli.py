@@ -1,0 +1,88 @@
+"""`hitl train-reward`, `hitl eval-reward` and `hitl score` end to end on judgments made through the queue, and the
+config precedence (defaults < YAML < flags)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from reward_helpers import add_item, judge, planted_rows
+from sqlalchemy import select
+
+from hitl.campaigns import create_campaign
+from hitl.cli.main import main
+from hitl.config import CampaignSettings
+from hitl.errors import InvalidInput
+from hitl.store import open_store
+from hitl.store.schema import dataset_snapshots, items, model_versions
+from hitl.users import create_user
+from reward.config import load_config
+
+
+def test_yaml_then_flags_override_defaults(tmp_path):
+    path = tmp_path / "cpu.yaml"
+    path.write_text("reward:\n  learning_rate: 1e-4\n  num_train_epochs: 3\n  use_lora: true\npolicy:\n  beta: 0.1\n")
+    config = load_config(str(path), {"num_train_epochs": "1", "lora_r": None})
+    assert (config.learning_rate, config.num_train_epochs, config.use_lora, config.lora_r) == (1e-4, 1.0, True, 16)
+    assert config.bf16 is False and config.gradient_checkpointing is False
+    assert config.train_sampling_strategy == "group_by_length"
+    path.write_text("reward:\n  learnin_rate: 1e-4\n")
+    with pytest.raises(InvalidInput, match="unknown reward option.*learnin_rate"):
+        load_config(str(path))
+
+
+@pytest.fixture
+def judged(tmp_path):
+    url = f"sqlite:///{tmp_path / 'hitl.db'}"
+    store = open_store(url)
+    campaign = create_campaign(store, CampaignSettings(name="planted", overlap=1, gold_rate=0.0))
+    rater = create_user(store, "rater1", "rater", "correct-horse-battery")
+    for i, row in enumerate(planted_rows(60, seed=21)):
+        item, (good, bad) = add_item(store, campaign, [row["chosen"], row["rejected"]], prompt=row["prompt"])
+        judge(store, campaign, rater, item, [good, bad], strength=1 + i % 3)
+    for row in planted_rows(4, seed=22):  # not judged yet: `hitl score` ranks these
+        add_item(store, campaign, [row["chosen"], row["rejected"]], prompt=row["prompt"])
+    yield url, store, campaign
+    store.close()
+
+
+def test_train_evaluate_and_score_from_the_command_line(judged, backbone_dir, tmp_path, capsys):
+    url, store, campaign = judged
+    out = tmp_path / "rm"
+    train = ["train-reward", "--db", url, "--campaign", "planted", "--model", backbone_dir, "--name", "rm1"]
+    train += ["--output-dir", str(out), "--num-train-epochs", "4", "--learning-rate", "3e-3", "--max-length", "48"]
+    train += ["--threads", "1", "--eval-fraction", "0.2", "--per-device-train-batch-size", "8"]
+    train += ["--set", "save_strategy=no", "--set", "disable_tqdm=true", "--set", "warmup_steps=0"]
+    assert main(train) == 0
+    printed = capsys.readouterr().out
+    assert "pairwise accuracy" in printed and "registered reward version rm1" in printed
+    with store.read() as conn:
+        version = conn.execute(select(model_versions).where(model_versions.c.name == "rm1")).one()
+        snapshots = conn.execute(select(dataset_snapshots)).all()
+    assert version.kind == "reward" and Path(version.path) == out.resolve()
+    assert version.metadata["dataset_snapshot_id"] in {s.id for s in snapshots} and len(snapshots) == 3
+    assert version.metadata["accuracy"] >= 0.8
+    assert (out / "eval" / "calibration.png").is_file()
+
+    assert main(["eval-reward", "--db", url, "--model", "rm1"]) == 0
+    report = json.loads((out / "eval-heldout" / "report.json").read_text())
+    assert report["accuracy"] == version.metadata["accuracy"] and report["model"]["version_id"] == version.id
+    assert report["by_strength"] and report["rater_ceiling"]["items"] == 0  # one rater per item: no ceiling
+
+    prelabels = tmp_path / "prelabels.jsonl"
+    score = ["score", "--db", url, "--campaign", "planted", "--model", "rm1", "--mc-samples", "2"]
+    assert main([*score, "--out", str(prelabels)]) == 0
+    scored = [json.loads(line) for line in prelabels.read_text().splitlines()]
+    assert len(scored) == 4
+    with store.read() as conn:
+        priorities = dict(conn.execute(select(items.c.id, items.c.priority).where(items.c.status == "open")).all())
+    assert {s["item_id"]: pytest.approx(s["uncertainty"]) for s in scored} == priorities
+
+
+def test_clear_errors(judged, backbone_dir, tmp_path, capsys):
+    url, store, _ = judged
+    create_campaign(store, CampaignSettings(name="empty"))
+    args = ["train-reward", "--db", url, "--campaign", "empty", "--model", backbone_dir, "--output-dir", str(tmp_path)]
+    assert main(args) == 2
+    assert "no usable preference pairs" in capsys.readouterr().err
+    assert main(["eval-reward", "--db", url, "--model", "nope"]) == 2
+    assert "no reward model folder or registered reward version 'nope'" in capsys.readouterr().err
