@@ -111,12 +111,21 @@ def _weights_finite(model: Any) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters() if p.requires_grad)
 
 
-def records_from_store(store, campaign, algorithm: str) -> dict:
-    """The training data of one algorithm from the store, as plain records for policy.train."""
+def records_from_store(
+    store, campaign, algorithm: str, *, aggregate: str = "dawid_skene", newest: int | None = None
+) -> dict:
+    """The training data of one algorithm from the store, as plain records for policy.train.
+
+    DPO pairs are one per item by default (the Dawid-Skene label, so a spammer's or a biased rater's votes
+    count for less than a careful rater's); `aggregate="all"` gives a pair per judgment instead. `newest`
+    keeps only the pairs of the newest items: on-policy data for an iterative round, at a bounded cost.
+    """
     from hitl.preferences import build_pairs, unpaired_rows
 
     if algorithm == "dpo":
-        pairs = build_pairs(store, campaign)
+        pairs = build_pairs(store, campaign, aggregate=aggregate)  # ordered by item id
+        if newest:
+            pairs = pairs[-newest:]
         return {
             "pairs": [{"prompt": p.messages or p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in pairs]
         }

@@ -25,6 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--algorithm", choices=("dpo", "kto", "grpo", "rloo"), help="[dpo, or the config's]")
     p.add_argument("--config", help="YAML file; its `policy:` section overrides the trainer config.")
     p.add_argument("--reward", help="Reward model (version name or path) for grpo/rloo.")
+    p.add_argument(
+        "--aggregate",
+        choices=("dawid_skene", "majority", "all"),
+        default="dawid_skene",
+        help="DPO pairs: one per item from the competence-weighted (Dawid-Skene) label, the majority, or one per "
+        "judgment [dawid_skene].",
+    )
+    p.add_argument("--newest", type=int, help="Train on only the pairs of the newest N items (on-policy data).")
     p.add_argument("--name", help="Name of the new policy version [<campaign>-<algorithm>-<time>].")
     p.add_argument("--output-dir", help="Where the trained weights go [$HITL_HOME/policies/<name>].")
     p.add_argument(
@@ -66,7 +74,9 @@ def _train(args) -> None:
     name = args.name or f"{campaign.name}-{algorithm}-{time.strftime('%Y%m%d-%H%M%S')}"
     out_dir = args.output_dir or str(embedded.hitl_home() / "policies" / name)
     config = make_config(algorithm, {**yaml_values, **parse_sets(args.set), "output_dir": out_dir})
-    records = records_from_store(store, campaign, algorithm)
+    if args.newest is not None and args.newest < 1:
+        raise InvalidInput("--newest must be at least 1")
+    records = records_from_store(store, campaign, algorithm, aggregate=args.aggregate, newest=args.newest)
     reward_fn, reward_id = None, None
     if algorithm in ("grpo", "rloo"):
         if not args.reward:

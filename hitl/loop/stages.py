@@ -34,6 +34,12 @@ class RoundPlan:
 
     prompts: str = field(default="all", metadata={"help": "Prompts to generate for: a file, a tag, or all."})
     prompts_per_round: int = field(default=64, metadata={"help": "Prompts generated for in each round."})
+    policy_pairs: int = field(
+        default=128,
+        metadata={
+            "help": "DPO pairs of the newest items the policy step trains on (0: all): on-policy data, bounded time."
+        },
+    )
     samples_of_new: int = field(default=2, metadata={"help": "Samples of the new policy per prompt (paired)."})
     max_new_tokens: int = field(default=64, metadata={"help": "Longest generated response, in tokens."})
     temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation."})
@@ -118,7 +124,12 @@ class RoundStages:
         model, tokenizer = load_for_training(base)
         started = time.perf_counter()
         result = train_policy(
-            model, tokenizer, algorithm, config, reward_fn=reward_fn, **records_from_store(store, campaign, algorithm)
+            model,
+            tokenizer,
+            algorithm,
+            config,
+            reward_fn=reward_fn,
+            **records_from_store(store, campaign, algorithm, newest=self.plan.policy_pairs or None),
         )
         if result.diverged:
             return StageOutcome(stop=f"the {algorithm} step diverged (non-finite loss): no policy was registered")
