@@ -32,6 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="DPO pairs: one per item from the competence-weighted (Dawid-Skene) label, the majority, or one per "
         "judgment [dawid_skene].",
     )
+    p.add_argument(
+        "--best-of-n",
+        type=int,
+        default=0,
+        metavar="N",
+        help="DPO: also sample N answers per campaign prompt with the base policy and add the reward model's "
+        "best-vs-worst pair (needs --reward) [0: off].",
+    )
+    p.add_argument(
+        "--best-of-n-gap", type=float, default=0.1, help="Smallest reward gap for a best-of-n pair to count [0.1]."
+    )
     p.add_argument("--newest", type=int, help="Train on only the pairs of the newest N items (on-policy data).")
     p.add_argument("--name", help="Name of the new policy version [<campaign>-<algorithm>-<time>].")
     p.add_argument("--output-dir", help="Where the trained weights go [$HITL_HOME/policies/<name>].")
@@ -78,13 +89,32 @@ def _train(args) -> None:
         raise InvalidInput("--newest must be at least 1")
     records = records_from_store(store, campaign, algorithm, aggregate=args.aggregate, newest=args.newest)
     reward_fn, reward_id = None, None
-    if algorithm in ("grpo", "rloo"):
+    if args.best_of_n and (algorithm != "dpo" or args.best_of_n < 2 or not args.reward):
+        raise InvalidInput("--best-of-n N adds DPO pairs: use it with --algorithm dpo, N >= 2 and --reward")
+    if algorithm in ("grpo", "rloo") or args.best_of_n:
         if not args.reward:
             raise InvalidInput(f"{algorithm} needs --reward (a reward model version or path)")
         from reward.score import reward_function_for
 
         reward_fn, reward_id = reward_function_for(store, args.reward)
     base = resolve_named(store, args.model)
+    best_of_n = 0
+    if args.best_of_n:
+        from hitl.catalog import campaign_prompts
+        from policy.best_of_n import best_of_n_pairs, sampler_for
+        from policy.config import GenerationSettings
+
+        extra = best_of_n_pairs(
+            campaign_prompts(store, campaign),
+            sampler_for(base, progress=True),
+            reward_fn,
+            GenerationSettings(n=args.best_of_n),
+            min_gap=args.best_of_n_gap,
+        )
+        best_of_n = len(extra)
+        records["pairs"] += [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in extra]
+        console.print(f"best-of-{args.best_of_n}: {best_of_n} reward-labelled pairs added to the human ones")
+        reward_fn = None  # DPO takes pairs, not a reward function
     with store.write() as conn:
         base_id = register_resolved(conn, base)
     model, tokenizer = load_for_training(base)
@@ -108,6 +138,7 @@ def _train(args) -> None:
                 "reward_version_id": reward_id,
                 "metrics": result.metrics,
                 "steps": result.steps,
+                "best_of_n_pairs": best_of_n,
             },
         )
     console.print(f"registered policy version {name} (id {vid}): {result.metrics}")

@@ -40,6 +40,13 @@ class RoundPlan:
             "help": "DPO pairs of the newest items the policy step trains on (0: all): on-policy data, bounded time."
         },
     )
+    best_of_n: int = field(
+        default=0,
+        metadata={
+            "help": "DPO: also sample N answers per round prompt and add the round reward model's best-vs-worst "
+            "pairs (0: human pairs only)."
+        },
+    )
     samples_of_new: int = field(default=2, metadata={"help": "Samples of the new policy per prompt (paired)."})
     max_new_tokens: int = field(default=64, metadata={"help": "Longest generated response, in tokens."})
     temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation."})
@@ -121,16 +128,12 @@ class RoundStages:
             from reward.score import RewardScorer, reward_function
 
             reward_fn = reward_function(RewardScorer.from_pretrained(_reward_path(store, round_)))
-        model, tokenizer = load_for_training(base)
         started = time.perf_counter()
-        result = train_policy(
-            model,
-            tokenizer,
-            algorithm,
-            config,
-            reward_fn=reward_fn,
-            **records_from_store(store, campaign, algorithm, newest=self.plan.policy_pairs or None),
-        )
+        records = records_from_store(store, campaign, algorithm, newest=self.plan.policy_pairs or None)
+        extra = self._best_of_n_pairs(store, round_, base) if algorithm == "dpo" and self.plan.best_of_n >= 2 else []
+        records["pairs"] = [*records.get("pairs", []), *extra]
+        model, tokenizer = load_for_training(base)
+        result = train_policy(model, tokenizer, algorithm, config, reward_fn=reward_fn, **records)
         if result.diverged:
             return StageOutcome(stop=f"the {algorithm} step diverged (non-finite loss): no policy was registered")
         with store.write() as conn:
@@ -150,8 +153,30 @@ class RoundStages:
             )
         return StageOutcome(
             ids={"policy_version_id": vid, "base_policy_id": base_id},
-            metrics={"policy_seconds": time.perf_counter() - started, "policy_loss": result.metrics.get("train_loss")},
+            metrics={
+                "policy_seconds": time.perf_counter() - started,
+                "policy_loss": result.metrics.get("train_loss"),
+                "best_of_n_pairs": len(extra),
+            },
         )
+
+    def _best_of_n_pairs(self, store: Store, round_: LoopRound, base) -> list[dict]:
+        """The round reward model's best-vs-worst pairs of the base policy's samples on the round's prompts."""
+        from policy.best_of_n import best_of_n_pairs, sampler_for
+        from policy.config import GenerationSettings
+        from policy.prompts import load_prompts
+        from reward.score import RewardScorer, reward_function
+
+        prompts = [r.prompt for r in load_prompts(store, self.plan.prompts, self.plan.prompts_per_round)]
+        settings = GenerationSettings(
+            n=self.plan.best_of_n,
+            max_new_tokens=self.plan.max_new_tokens,
+            temperature=self.plan.temperature,
+            seed=1000 + round_.number,
+        )
+        score = reward_function(RewardScorer.from_pretrained(_reward_path(store, round_)))
+        pairs = best_of_n_pairs(prompts, sampler_for(base), score, settings)
+        return [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]
 
     def generate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         if _responses_of(store, campaign, round_.policy_version_id):

@@ -60,6 +60,7 @@ def setup(tmp_path, monkeypatch):
         prompts="all",
         prompts_per_round=4,
         samples_of_new=2,
+        best_of_n=3,
         max_new_tokens=6,
         oracle="rule:concise",
         config_path=str(config),
@@ -76,6 +77,7 @@ def test_one_real_round_then_a_restart_does_not_redo_work(setup):
     assert r.status == "done", r.message
     assert r.reward_version_id and r.policy_version_id and r.base_policy_id
     assert r.metrics["items_queued"] >= 4 and r.metrics["eval_pairs"] >= 1
+    assert 0 <= r.metrics["best_of_n_pairs"] <= 4  # at most one reward-labelled pair per round prompt
     assert 0.0 <= r.metrics["oracle_win_rate"] <= 1.0 and "mean_reward_new" in r.metrics
     # Pretend the process died after the policy step: back to "generate" on the same round.
     from hitl.loop.state import save

@@ -80,3 +80,13 @@ def test_bad_input_is_refused_before_training(tmp_path, tiny_dir, capsys):
     assert "needs --reward" in capsys.readouterr().err
     assert main(["train-policy", "--campaign", "c", "--set", "nonsense=1", "--model", str(tiny_dir), "--db", db]) == 2
     assert "unknown dpo option" in capsys.readouterr().err
+
+
+def test_best_of_n_needs_dpo_and_a_reward_model(tmp_path, tiny_dir, capsys):
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    assert main(["campaign", "create", "c", "--db", db]) == 0
+    base = ["train-policy", "--campaign", "c", "--model", str(tiny_dir), "--db", db]
+    assert main([*base, "--best-of-n", "4"]) == 2
+    assert "--best-of-n N adds DPO pairs" in capsys.readouterr().err
+    assert main([*base, "--best-of-n", "4", "--algorithm", "kto", "--reward", "r"]) == 2
+    assert "--best-of-n N adds DPO pairs" in capsys.readouterr().err
