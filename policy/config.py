@@ -29,7 +29,7 @@ class GenerationSettings:
     seed: int = field(
         default=0, metadata={"help": "Random seed: the same seed, prompts and settings give the same text."}
     )
-    batch_size: int = field(default=16, metadata={"help": "Sequences generated together (prompts x samples)."})
+    batch_size: int = field(default=32, metadata={"help": "Sequences generated together (prompts x samples)."})
     max_prompt_tokens: int = field(
         default=0,
         metadata={

@@ -4,7 +4,8 @@ item's priority (most uncertain first).
     hitl score --campaign demo --model demo-reward-20250101-120000
 
 `pending_items` reads the open items of a campaign; `score_items` is pure given scorers (one, with MC dropout, or
-several, a small ensemble); `prioritize` writes the priorities through hitl.catalog.set_priorities.
+several, a small ensemble); `prioritize` writes the priorities through hitl.catalog.set_priorities, and
+`store_prelabels` keeps each item's scores for the rate page's optional hint.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from hitl.campaigns import Campaign, get_campaign
 from hitl.catalog import set_priorities
 from hitl.store import Store
-from hitl.store.schema import items, prompts, responses
+from hitl.store.schema import item_prelabels, items, prompts, responses
 from reward.encoding import Prompt
 from reward.score import RewardScorer, ensemble_samples, pair_uncertainty
 
@@ -105,11 +106,45 @@ def score_items(
     return out
 
 
+def store_prelabels(store: Store, scores: Sequence[ItemScore], model_version_id: int | None = None) -> int:
+    """Keep each item's latest scores (one row per item, replacing an older model's) for the pre-label hint."""
+    import time
+
+    from sqlalchemy import delete, insert
+
+    now = time.time()
+    rows = [
+        {
+            "item_id": s.item_id,
+            "model_version_id": model_version_id,
+            "rewards": s.rewards,
+            "preferred_response_id": s.preferred_response_id,
+            "confidence": s.confidence,
+            "uncertainty": s.uncertainty,
+            "created_at": now,
+        }
+        for s in scores
+    ]
+    with store.write() as conn:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            conn.execute(delete(item_prelabels).where(item_prelabels.c.item_id.in_([r["item_id"] for r in chunk])))
+            conn.execute(insert(item_prelabels), chunk)
+    return len(rows)
+
+
 def prioritize(
-    store: Store, campaign: Campaign | str | int, scorers: Sequence[RewardScorer], mc_samples: int = 8
+    store: Store,
+    campaign: Campaign | str | int,
+    scorers: Sequence[RewardScorer],
+    mc_samples: int = 8,
+    model_version_id: int | None = None,
 ) -> list[ItemScore]:
-    """Score the campaign's pending items and set each one's queue priority to its uncertainty."""
-    scores = score_items(scorers, pending_items(store, campaign), mc_samples)
+    """Score the campaign's pending items (gold too, so hints never tell them apart), keep the pre-labels, and set
+    each regular item's queue priority to its uncertainty."""
+    pending = pending_items(store, campaign, include_gold=True)
+    scores = score_items(scorers, pending, mc_samples)
     if scores:
+        store_prelabels(store, scores, model_version_id)
         set_priorities(store, {s.item_id: s.uncertainty for s in scores})
     return scores

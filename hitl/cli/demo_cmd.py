@@ -73,7 +73,7 @@ def _fill_demo_queue(store, args) -> None:
     from policy.config import GenerationSettings
     from policy.fill import fill_queue
 
-    settings = GenerationSettings(n=2, max_new_tokens=args.max_new_tokens, seed=args.seed, batch_size=16)
+    settings = GenerationSettings(n=2, max_new_tokens=args.max_new_tokens, seed=args.seed)
     report = fill_queue(
         store,
         model="default",

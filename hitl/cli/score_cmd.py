@@ -5,7 +5,8 @@ model's uncertainty, so raters see the pairs the model is least sure about first
     hitl score --campaign demo --model rm-a --model rm-b --out prelabels.jsonl    # a two-model ensemble
 
 Uncertainty comes from MC dropout (--mc-samples passes with dropout on) and, with several --model, from their
-disagreement. --out writes each item's pre-label (preferred response, confidence, rewards) as JSONL.
+disagreement. Each item's pre-label (preferred response, confidence, rewards) is kept in the store for the rate
+page's hint (campaigns with show_prelabel on); --out also writes them as JSONL.
 """
 
 from __future__ import annotations
@@ -34,21 +35,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _score(args) -> None:
     from hitl.io.atomic import write_atomic
     from reward.models import resolve_reward_ref
-    from reward.prelabel import pending_items, score_items
+    from reward.prelabel import pending_items, score_items, store_prelabels
     from reward.score import RewardScorer
 
     if args.mc_samples < 1:
         raise InvalidInput("--mc-samples must be at least 1")
     store = store_from(args)
-    scorers = [
-        RewardScorer.from_pretrained(resolve_reward_ref(store, ref)[0], batch_size=args.batch_size)
-        for ref in args.model
-    ]
-    pending = pending_items(store, args.campaign)
+    refs = [resolve_reward_ref(store, ref) for ref in args.model]
+    scorers = [RewardScorer.from_pretrained(path, batch_size=args.batch_size) for path, _ in refs]
+    # Gold items are scored too: a hint shown on every item but gold would give gold away.
+    pending = pending_items(store, args.campaign, include_gold=True)
     if not pending:
         console.print(f"campaign {args.campaign} has no open items to score")
         return
     scores = score_items(scorers, pending, args.mc_samples)
+    store_prelabels(store, scores, refs[0][1] if len(refs) == 1 else None)
     if not args.no_priorities:
         from hitl.catalog import set_priorities
 

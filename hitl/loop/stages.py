@@ -94,7 +94,12 @@ class RoundStages:
         from reward.train import train_reward
 
         out = embedded.hitl_home() / "rewards" / name
-        config = load_config(self.plan.config_path, {"output_dir": str(out), "campaign": campaign.name})
+        # A round has few judgments: one Dawid-Skene label per item (a spammer's or a biased rater's votes
+        # count for less) and a larger held-out share, so the accuracy gate is not decided by a handful of
+        # noisy votes. The YAML's reward: section still wins over these.
+        loop_defaults = {"aggregate": "dawid_skene", "eval_fraction": 0.25}
+        values = {**loop_defaults, **self._yaml("reward"), "output_dir": str(out), "campaign": campaign.name}
+        config = load_config(None, values)
         started = time.perf_counter()
         result = train_reward(config, store, version_name=name)
         return StageOutcome(

@@ -24,7 +24,7 @@ from hitl.queue import Assignment, JudgmentInput, SubmitResult, next_item, relea
 from hitl.service.access import require
 from hitl.service.settings import WebSettings
 from hitl.store import Store
-from hitl.store.schema import campaigns, items, judgments, leases
+from hitl.store.schema import campaigns, item_prelabels, items, judgments, leases
 from hitl.users import User
 
 LABELS = string.ascii_uppercase[:8]
@@ -144,7 +144,9 @@ class RatingService:
             started_at=started or time.time(),
             expires_at=a.expires_at,
             resumed=a.resumed,
-            prelabel=self.prelabel(a.item_id) if c.settings.show_prelabel else None,
+            prelabel=self.prelabel(a.item_id, [r.response_id for r in a.responses])
+            if c.settings.show_prelabel
+            else None,
         )
 
     def lease(self, caller: User, campaign: str) -> Assignment | None:
@@ -157,13 +159,19 @@ class RatingService:
         require(caller, "rater")
         return submit(self.store, lease_token, idempotency_key, judgment, user=caller)
 
-    def prelabel(self, item_id: int) -> str | None:
-        """The reward model's pre-label for an item, as a hint.
-
-        Placeholder: pre-labels are computed and stored by the reward stage (issue 5); until a table holds
-        them there is nothing to read, and the page says so when the campaign asks for hints.
-        """
-        return None
+    def prelabel(self, item_id: int, shown_ids: list[int]) -> str | None:
+        """The reward model's pre-label of an item as a hint in the caller's display order ("A", "B", ...),
+        from the latest `hitl score`; None when the item has not been scored."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(item_prelabels.c.preferred_response_id, item_prelabels.c.confidence).where(
+                    item_prelabels.c.item_id == item_id
+                )
+            ).first()
+        if row is None or row.preferred_response_id not in shown_ids:
+            return None
+        letter = chr(ord("A") + shown_ids.index(row.preferred_response_id))
+        return f"the reward model prefers **{letter}** ({row.confidence:.0%} sure). Judge for yourself."
 
     def _own_lease(self, caller: User, token: str):
         with self.store.read() as conn:

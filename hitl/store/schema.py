@@ -279,3 +279,20 @@ arena_battles = Table(
     Index("ix_arena_battles_judge", "judge", "counted"),
     Index("ix_arena_battles_user", "user_id", "revealed_at"),
 )
+
+# --- Reward-model pre-labels (migration 0004_prelabels): the hint the rate page may show. ---
+
+# The latest reward model's view of an item (one row per item, replaced by each `hitl score`): rewards per
+# response in the item's stored order, the response it prefers, how sure it is, and the uncertainty that
+# became the item's priority.
+item_prelabels = Table(
+    "item_prelabels",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("rewards", JSON, nullable=False),
+    Column("preferred_response_id", Integer, ForeignKey("responses.id"), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("uncertainty", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+)

@@ -213,3 +213,29 @@ def test_the_dashboard_shows_the_loop_rounds_newest_first(world):
     assert rounds[1]["reward accuracy"] == 0.71 and rounds[1]["new judgments"] == 40
     assert rounds[0]["status"] == "waiting" and "3 new" in rounds[0]["message"]
     assert rounds[0]["reward accuracy"] is None
+
+
+def test_the_prelabel_hint_follows_the_display_order_and_is_off_by_default(world):
+    from hitl.campaigns import update_campaign
+    from reward.prelabel import ItemScore, store_prelabels
+
+    rating = world.service.rating
+    item = rating.next_item(world.rater, "demo")
+    assert item.prelabel is None  # campaigns do not show hints unless asked
+    update_campaign(world.store, "demo", show_prelabel=True)
+    assert rating.next_item(world.rater, "demo").prelabel is None  # asked, but nothing scored yet
+    with world.store.read() as conn:
+        stored = conn.execute(select(responses.c.id).order_by(responses.c.id)).scalars().all()
+        from hitl.store.schema import items as items_table
+
+        response_ids = conn.execute(
+            select(items_table.c.response_ids).where(items_table.c.id == item.item_id)
+        ).scalar_one()
+    assert set(response_ids) <= set(stored)
+    preferred = response_ids[1]
+    store_prelabels(world.store, [ItemScore(item.item_id, response_ids, [0.1, 0.9], preferred, 0.73, 0.2)])
+    again = rating.next_item(world.rater, "demo")  # the same lease, so the same display order
+    assert again.lease_token == item.lease_token
+    shown = rating.lease(world.rater, "demo").responses
+    letter = "AB"[[r.response_id for r in shown].index(preferred)]
+    assert f"prefers **{letter}** (73% sure)" in again.prelabel
