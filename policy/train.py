@@ -181,7 +181,8 @@ def train_policy(
     if algorithm in ("dpo", "kto"):
         dataset = preference_dataset(pairs) if algorithm == "dpo" else unpaired_dataset(unpaired)
         # TRL rebuilds a reference model from the policy's path; an in-memory model without LoRA needs a copy.
-        ref = copy.deepcopy(model) if peft_config is None and not isinstance(model, str) else None
+        # (A PeftModel needs none: TRL scores the reference with the adapter switched off, i.e. the original base.)
+        ref = copy.deepcopy(model) if peft_config is None and not isinstance(model, str | PeftModel) else None
         trainer_cls = trl.DPOTrainer if algorithm == "dpo" else trl.KTOTrainer
         trainer = trainer_cls(model=model, ref_model=ref, train_dataset=dataset, callbacks=[guard], **common)
     elif algorithm in ("grpo", "rloo"):

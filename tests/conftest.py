@@ -74,3 +74,18 @@ def make_campaign(store):
         return create_campaign(store, CampaignSettings(**settings))
 
     return make
+
+
+@pytest.fixture
+def home_with_default_models(tmp_path, monkeypatch):
+    """A fresh HITL_HOME whose models/ is the machine's shared cache: the default models are fetched once per
+    machine, while every test's trained versions land in its own folder."""
+    from hitl import embedded
+
+    shared = embedded.models_home()
+    shared.mkdir(parents=True, exist_ok=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "models").symlink_to(shared, target_is_directory=True)
+    monkeypatch.setenv("HITL_HOME", str(home))
+    return home

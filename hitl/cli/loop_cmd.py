@@ -61,7 +61,7 @@ def _loop(args) -> None:
         return
     settings = LoopSettings(**{k: v for k, v in dataclass_flag_values(args, LoopSettings).items() if v is not None})
     plan = RoundPlan(
-        **{k: v for k, v in dataclass_flag_values(args, RoundPlan).items() if v is not None},
+        **{k: v for k, v in dataclass_flag_values(args, RoundPlan).items() if v is not None and k != "config_path"},
         config_path=args.config_path,
     )
     if settings.min_new_judgments < 1:

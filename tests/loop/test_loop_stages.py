@@ -89,3 +89,43 @@ def test_one_real_round_then_a_restart_does_not_redo_work(setup):
     from hitl.stats import queue_depth
 
     assert queue_depth(store, campaign).open_items == queued  # nothing queued twice
+
+
+def test_hitl_loop_killed_mid_round_continues_without_redoing_work(setup, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import func, select
+
+    from hitl.store.schema import items, loop_rounds, model_versions
+
+    store, campaign, plan, base = setup
+    argv = [sys.executable, "-m", "hitl.cli.main", "loop", "--campaign", "c", "--db", store.url, "--base", base]
+    argv += ["--config", plan.config_path, "--min-new-judgments", "10", "--min-reward-accuracy", "0"]
+    argv += ["--prompts-per-round", "4", "--max-new-tokens", "6", "--oracle", "rule:concise"]
+    env = {**os.environ, "HITL_THREADS": "1"}
+
+    def stage() -> str | None:
+        with store.read() as conn:
+            return conn.execute(select(loop_rounds.c.stage).order_by(loop_rounds.c.id.desc())).scalar()
+
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 240
+    while stage() != "train_policy" and child.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)  # mid-round: the reward model is registered, the policy step is running
+    child.wait()
+    assert child.returncode == -signal.SIGKILL and stage() == "train_policy", child.stderr.read().decode()[-2000:]
+
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (r,) = rounds(store, campaign)
+    assert r.status == "done" and r.number == 1
+    with store.read() as conn:
+        names = conn.execute(select(model_versions.c.name).where(model_versions.c.name.like("c-r1-%"))).scalars()
+        assert sorted(names) == ["c-r1-policy", "c-r1-reward"]  # the reward model was not trained twice
+        queued = conn.execute(select(func.count()).select_from(items).where(items.c.status == "open")).scalar()
+    assert queued == r.metrics["items_queued"]

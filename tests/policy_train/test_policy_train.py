@@ -53,6 +53,31 @@ def test_dpo_with_lora_learns_the_preference(tmp_path):
     assert after > before + 0.5
 
 
+def test_a_saved_adapter_keeps_training_against_the_original_base(tmp_path):
+    # Round 2 of the loop: the round-1 policy is an adapter folder; it trains on, with no copied reference.
+    from policy.models import resolve
+    from policy.train import load_for_training
+
+    tok = tiny_tokenizer()
+    base = tmp_path / "base"
+    tiny_llama(tok).save_pretrained(base)
+    tok.save_pretrained(base)
+    options = {"per_device_train_batch_size": 4, "max_length": 32, "lora_r": 4, "lora_alpha": 8}
+    first = make_config("dpo", {**options, "output_dir": str(tmp_path / "r1"), "max_steps": 2, "learning_rate": 1e-2})
+    model, tokenizer = load_for_training(resolve(str(base)))
+    assert not train_policy(model, tokenizer, "dpo", first, pairs=PAIRS, threads=1).diverged
+    adapter = resolve(str(tmp_path / "r1"))
+    assert adapter.is_adapter
+    model, tokenizer = load_for_training(adapter)
+    before = logp(model, tokenizer, "question", "good answer") - logp(model, tokenizer, "question", "bad answer")
+    second = make_config("dpo", {**options, "output_dir": str(tmp_path / "r2"), "max_steps": 6, "learning_rate": 5e-2})
+    result = train_policy(model, tokenizer, "dpo", second, pairs=PAIRS, threads=1)
+    assert not result.diverged and result.steps == 6
+    assert (tmp_path / "r2" / "adapter_config.json").exists()
+    after = logp(model, tokenizer, "question", "good answer") - logp(model, tokenizer, "question", "bad answer")
+    assert after > before
+
+
 def test_full_finetune_dpo_changes_weights(tmp_path):
     tok = tiny_tokenizer()
     model = tiny_llama(tok)

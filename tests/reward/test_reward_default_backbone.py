@@ -19,19 +19,7 @@ POLITE = ["Sure, here is how you can do that safely.", "Happy to help: start wit
 RUDE = ["Figure it out yourself.", "That is a stupid question.", "No. Go away."]
 
 
-def _shared_models_home(tmp_path, monkeypatch) -> Path:
-    from hitl import embedded
-
-    shared = embedded.models_home()  # fetched once per machine, not once per test
-    shared.mkdir(parents=True, exist_ok=True)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "models").symlink_to(shared, target_is_directory=True)
-    monkeypatch.setenv("HITL_HOME", str(home))
-    return home
-
-
-def test_the_default_backbone_learns_polite_over_rude(tmp_path, monkeypatch):
+def test_the_default_backbone_learns_polite_over_rude(tmp_path, home_with_default_models):
     import torch
 
     from reward.config import make_config
@@ -39,7 +27,6 @@ def test_the_default_backbone_learns_polite_over_rude(tmp_path, monkeypatch):
     from reward.models import load_backbone
     from reward.train import train_reward
 
-    _shared_models_home(tmp_path, monkeypatch)
     torch.set_num_threads(2)
     topics = ["fix a bike", "bake bread", "learn Python", "sleep better", "write a CV", "plant tomatoes"]
     rows = [
@@ -61,14 +48,14 @@ def test_the_default_backbone_learns_polite_over_rude(tmp_path, monkeypatch):
     assert (chosen > rejected).mean() >= 0.9
 
 
-def test_train_reward_on_the_demo_judgments(tmp_path, monkeypatch, capsys):
+def test_train_reward_on_the_demo_judgments(tmp_path, home_with_default_models, capsys):
     from hitl import demo
     from hitl.campaigns import get_campaign
     from hitl.cli.main import main
     from hitl.store import open_store
     from hitl.store.schema import model_versions
 
-    home = _shared_models_home(tmp_path, monkeypatch)
+    home = home_with_default_models
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     store = open_store(db)
     demo.set_up(store, home)
