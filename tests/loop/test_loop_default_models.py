@@ -30,7 +30,7 @@ def test_one_whole_round_on_the_default_models(tmp_path, home_with_default_model
 
     prompts = tmp_path / "prompts.jsonl"
     rows = [json.loads(line) for line in PROMPTS.read_text().splitlines() if line.strip()]
-    prompts.write_text("".join(json.dumps(r) + "\n" for r in rows if "prompt" in r][:8]))
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in [r for r in rows if "prompt" in r][:8]))
     config = tmp_path / "cpu.yaml"
     config.write_text(
         yaml.safe_dump(
