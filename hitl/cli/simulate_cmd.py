@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--judgments", type=int, default=200, help="Stop after this many judgments [200].")
     p.add_argument("--seed", type=int, default=0, help="Seed of the raters' randomness [0].")
+    p.add_argument(
+        "--url",
+        help="Judge over HTTP against this running `hitl serve` (same store: each simulated rater gets an API "
+        "token there) instead of in-process.",
+    )
     p.set_defaults(func=_simulate)
 
 
@@ -39,9 +44,8 @@ def _simulate(args) -> None:
         raise InvalidInput("--judgments must be at least 1")
     store = store_from(args)
     campaign = get_campaign(store, args.campaign)
-    report = simulate(
-        store, campaign, default_crowd(args.raters), load_oracle(args.oracle, store), args.judgments, args.seed
-    )
+    oracle = load_oracle(args.oracle, store)
+    report = simulate(store, campaign, default_crowd(args.raters), oracle, args.judgments, args.seed, url=args.url)
     print_table("Simulated judgments", ["rater", "judgments"], [[k, v] for k, v in sorted(report.judgments.items())])
     if report.exhausted:
         console.print(f"ran out of items for: {', '.join(report.exhausted)}")

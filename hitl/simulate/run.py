@@ -1,9 +1,10 @@
-"""Running simulated raters through the queue, the same service the web app uses.
+"""Running simulated raters through the queue, the same service the web app uses, or over HTTP.
 
     hitl simulate --campaign demo --oracle rule:concise --raters 8 --judgments 500
+    hitl simulate --campaign demo --url http://127.0.0.1:7860      # against a running `hitl serve`
 
-Each simulated rater is a real (inactive-for-login) user who leases items with `next_item` and
-answers with `submit`, so everything downstream (overlap, gold, quality control, exports) sees
+Each simulated rater is a real user (with a random password nobody knows) who leases items and answers
+them (hitl.simulate.clients), so everything downstream (overlap, gold, quality control, exports) sees
 ordinary judgments.
 """
 
@@ -17,9 +18,9 @@ from dataclasses import dataclass, field
 
 from hitl import users
 from hitl.campaigns import Campaign
-from hitl.catalog import prompt_display_text
 from hitl.errors import Conflict
-from hitl.queue import JudgmentInput, next_item, submit
+from hitl.queue import JudgmentInput
+from hitl.simulate.clients import HttpClient, RaterClient, StoreClient
 from hitl.simulate.oracles import Oracle
 from hitl.simulate.raters import RaterBehaviour
 from hitl.store import Store
@@ -50,39 +51,59 @@ def simulate(
     max_judgments: int,
     seed: int = 0,
     stretch: int = 50,
+    url: str | None = None,
 ) -> SimulationReport:
     """Raters take turns (round robin) until `max_judgments` are recorded or every rater runs dry.
 
-    `stretch` judgments make one work stretch (fatigue resets after it, as after a break).
+    `stretch` judgments make one work stretch (fatigue resets after it, as after a break). With `url`, each
+    rater gets a fresh API token and judges over HTTP against the `hitl serve` there (on the same store).
     """
+    raters: list[tuple[RaterBehaviour, RaterClient, random.Random]] = []
+    for b in crowd:
+        user, rng = _user_for(store, b.name), random.Random(f"{seed}:{b.name}")
+        if url:
+            client: RaterClient = HttpClient(
+                url, users.create_api_token(store, b.name, "hitl simulate"), campaign.name
+            )
+        else:
+            client = StoreClient(store, user, campaign, rng)
+        raters.append((b, client, rng))
+    return run_raters(raters, campaign, oracle, max_judgments, stretch)
+
+
+def run_raters(
+    raters: list[tuple[RaterBehaviour, RaterClient, random.Random]],
+    campaign: Campaign,
+    oracle: Oracle,
+    max_judgments: int,
+    stretch: int = 50,
+) -> SimulationReport:
+    """The round robin itself, over any clients."""
     report = SimulationReport()
-    raters = [(b, _user_for(store, b.name), random.Random(f"{seed}:{b.name}")) for b in crowd]
     done_by: Counter = Counter()
     active = list(raters)
     while active and report.total < max_judgments:
         for entry in list(active):
             if report.total >= max_judgments:
                 break
-            behaviour, user, rng = entry
-            a = next_item(store, user, campaign, rng=rng)
-            if a is None:
+            behaviour, client, rng = entry
+            item = client.next()
+            if item is None:
                 active.remove(entry)
                 report.exhausted.append(behaviour.name)
                 continue
-            texts = [r.text for r in a.responses]
-            prompt = prompt_display_text(a.prompt_text, a.prompt_messages)
-            scores = [float(s) for s in oracle(prompt, texts)]
+            scores = [float(s) for s in oracle(item.prompt, item.texts)]
             order, strength, tie, seconds = behaviour.decide(
-                scores, [len(t) for t in texts], done_by[behaviour.name] % stretch, rng
+                scores, [len(t) for t in item.texts], done_by[behaviour.name] % stretch, rng
             )
             tie = tie and campaign.settings.allow_tie
             judgment = JudgmentInput(
-                ranking=[a.responses[i].response_id for i in order],
+                ranking=[item.response_ids[i] for i in order],
                 strength=0 if tie else max(1, strength),
                 tie=tie,
                 seconds_on_item=seconds,
             )
-            submit(store, a.lease_token, uuid.uuid4().hex, judgment, user=user)
+            client.submit(item, uuid.uuid4().hex, judgment)
             done_by[behaviour.name] += 1
             report.judgments[behaviour.name] += 1
     return report
