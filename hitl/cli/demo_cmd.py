@@ -55,8 +55,9 @@ def _demo(args) -> None:
     for name, password in creds.items():
         console.print(f"  {name:6s} {password}")
     console.print(
-        "Next: `hitl campaign show demo`, `hitl stats --campaign calibration`, "
-        f"`hitl export out.jsonl --campaign calibration` (with HITL_HOME={home})."
+        "Next: the web app (`make demo` starts it; or `hitl serve --loop-campaign demo --loop-config "
+        "configs/cpu.yaml`), then log in at http://127.0.0.1:7860/login; `hitl stats --campaign calibration`, "
+        f"`hitl simulate --campaign demo` (with HITL_HOME={home})."
     )
 
 
