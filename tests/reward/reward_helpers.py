@@ -7,6 +7,11 @@ import random
 
 import torch
 
+# Items and judgments through the real queue: the store-level helpers the import/export tests use.
+from tests.io.io_helpers import adjudicate as io_adjudicate
+from tests.io.io_helpers import make_item as add_item  # noqa: F401 (re-exported)
+from tests.io.io_helpers import rate as judge  # noqa: F401 (re-exported)
+
 WORDS = (
     "the a is and of to it on why how what who where when please tell me explain answer question sky sea cat dog "
     "blue red green good bad fine great awful yes no maybe sure sorry thanks hello world one two three four five "
@@ -76,53 +81,8 @@ def planted_rows(n: int, seed: int = 0) -> list[dict]:
     return rows
 
 
-def add_item(store, campaign, answers, prompt="Explain tides.", gold_answer=None) -> tuple[int, list[int]]:
-    """One item of `campaign` over new responses with these texts; (item id, response ids in canonical order)."""
-    from hitl.catalog import add_item as catalog_add_item
-    from hitl.catalog import add_prompt, add_response
-
-    with store.write() as conn:
-        pid = add_prompt(conn, text=prompt)
-        rids = [add_response(conn, prompt_id=pid, text=t) for t in answers]
-        iid = catalog_add_item(
-            conn,
-            campaign_id=campaign.id,
-            prompt_id=pid,
-            response_ids=rids,
-            item_kind=campaign.settings.item_kind,
-            gold_answer=gold_answer,
-        )
-    return iid, rids
-
-
-def judge(store, campaign, user, item_id, ranking=(), **fields) -> None:
-    """`user` leases `item_id` from the real queue and submits a judgment (ranking: response ids, best first)."""
-    import uuid
-
-    from hitl.queue import JudgmentInput, next_item, submit
-
-    lease = next_item(store, user, campaign)
-    assert lease is not None and lease.item_id == item_id, "the queue served another item"
-    submit(store, lease.lease_token, uuid.uuid4().hex, JudgmentInput(ranking=list(ranking), **fields), user=user)
-
-
 def adjudicate(store, item_id, reviewer, ranking, strength=2) -> None:
+    """A reviewer's final label, recorded now (tests.io.io_helpers.adjudicate with the current time)."""
     import time
 
-    from sqlalchemy import insert
-
-    from hitl.store.schema import adjudications
-
-    with store.write() as conn:
-        conn.execute(
-            insert(adjudications).values(
-                item_id=item_id,
-                reviewer_id=reviewer.id,
-                ranking=list(ranking),
-                strength=strength,
-                tie=False,
-                both_bad=False,
-                note="",
-                created_at=time.time(),
-            )
-        )
+    io_adjudicate(store, item_id, reviewer, ranking, strength=strength, at=time.time())
