@@ -22,6 +22,7 @@ from sqlalchemy import select
 from hitl.errors import InvalidInput, NotFound
 from hitl.store import Store
 from hitl.store.schema import model_versions
+from reward.pooling import apply_pooling, uses_mean_pooling
 
 SETTINGS_FILE = "hitl_reward.json"
 HEAD_HINT = (
@@ -112,8 +113,11 @@ def _quiet_load_report() -> Iterator[None]:
         hf_logging.set_verbosity(level)
 
 
-def load_backbone(model: str | Any, tokenizer: Any = None) -> tuple[Any, Any]:
-    """(one-output sequence-classification model in float32, tokenizer) for training a reward model."""
+def load_backbone(model: str | Any, tokenizer: Any = None, pooling: str = "model") -> tuple[Any, Any]:
+    """(one-output sequence-classification model in float32, tokenizer) for training a reward model.
+
+    `pooling` (reward.pooling): 'model' keeps the architecture's own head; 'mean' scores the mean of the token
+    states (BERT-style encoders)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if isinstance(model, str):
@@ -129,7 +133,13 @@ def load_backbone(model: str | Any, tokenizer: Any = None) -> tuple[Any, Any]:
         if tokenizer is None:
             raise InvalidInput("pass the tokenizer with an in-memory model (or the model's path instead)")
         loaded = _as_classifier(model)
+    apply_pooling(loaded, pooling)
     return loaded, prepare_tokenizer(tokenizer, loaded)
+
+
+def pooling_of(model: Any) -> str:
+    """The pooling to save beside a trained model: 'mean' or 'model'."""
+    return "mean" if uses_mean_pooling(model) else "model"
 
 
 def score_head_names(model: Any) -> list[str]:
@@ -164,15 +174,18 @@ def load_reward_model(path: str | Path) -> tuple[Any, Any, dict[str, Any]]:
     if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
         raise InvalidInput(f"{path} holds no model (no config.json or adapter_config.json): train one first")
     settings = load_settings(path)
+    pooling = settings.get("pooling", "model")  # models saved before pooling was a setting used the head's own
     tokenizer = AutoTokenizer.from_pretrained(path)
     if (path / "adapter_config.json").is_file():
         from peft import PeftModel
 
-        base, _ = load_backbone(settings.get("base_model", "default"), tokenizer)
+        base, _ = load_backbone(settings.get("base_model", "default"), tokenizer, pooling)
         model = PeftModel.from_pretrained(base, path).merge_and_unload()
     else:
         _check_head(_load_config(str(path)), str(path))
-        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
+        with _quiet_load_report():  # a mean-pooled model saved no pooler weights: nothing is missing
+            model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
+        apply_pooling(model, pooling)
     model.eval()
     return model, prepare_tokenizer(tokenizer, model), settings
 

@@ -23,6 +23,13 @@ class RewardOptions:
             "causal LM gets a sequence-classification head."
         },
     )
+    pooling: str = field(
+        default="model",
+        metadata={
+            "help": "How the backbone's token states become the scored vector: model (its own head: [CLS] for "
+            "BERT, last token for causal LMs) or mean (mean of the tokens; BERT-style encoders)."
+        },
+    )
     campaign: str | None = field(
         default=None, metadata={"help": "Campaign whose judgments are the data (--data store); all when unset."}
     )

@@ -34,7 +34,14 @@ from hitl.threads import free_cores
 from reward.config import RewardTrainConfig
 from reward.data import PreferenceData, build_preference_data, content_hash, tokenize_rows
 from reward.encoding import PairEncoder
-from reward.models import load_backbone, max_positions, resolve_backbone, save_settings, score_head_names
+from reward.models import (
+    load_backbone,
+    max_positions,
+    pooling_of,
+    resolve_backbone,
+    save_settings,
+    score_head_names,
+)
 
 RUN_FILE = "hitl_run.json"
 Observer = Callable[[list[int]], None]
@@ -211,7 +218,7 @@ def train_reward(
         _check_version_name(store, version_name, output_dir)
     backbone = model if model is not None else config.model
     set_seed(config.seed)  # the new score head is drawn from the global RNG: seeded, so a run is repeatable
-    model, tokenizer = load_backbone(backbone, tokenizer)
+    model, tokenizer = load_backbone(backbone, tokenizer, config.pooling)
     if data is None:
         data = _build_data(config, store, data_source, eval_data, record=main)
     limit = max_positions(model)
@@ -219,7 +226,8 @@ def train_reward(
     encoder = PairEncoder(tokenizer, max_length, config.use_chat_template)
     train_set = tokenize_rows(data.train, encoder)
     eval_set = tokenize_rows(data.eval, encoder) if data.eval else None
-    fingerprint = content_hash([{"model": str(backbone) if isinstance(backbone, str) else "in-memory"}, *data.train])
+    model_key = {"model": str(backbone) if isinstance(backbone, str) else "in-memory", "pooling": pooling_of(model)}
+    fingerprint = content_hash([model_key, *data.train])
     checkpoint = _resume_checkpoint(output_dir, fingerprint, main)
     args = copy.copy(config)
     args.remove_unused_columns = False  # keep weight and pair_index for the collator
@@ -248,7 +256,13 @@ def train_reward(
     base = resolve_backbone(backbone) if isinstance(backbone, str) else None
     save_settings(
         output_dir,
-        {"encoding": encoder.settings(), "base_model": base, "lora": config.use_lora, "snapshots": data.snapshot_ids},
+        {
+            "encoding": encoder.settings(),
+            "base_model": base,
+            "lora": config.use_lora,
+            "pooling": pooling_of(model),
+            "snapshots": data.snapshot_ids,
+        },
     )
     if evaluate and data.eval:
         result.report, result.files = _evaluate(trainer.model, tokenizer, encoder, data, store, output_dir)

@@ -7,9 +7,10 @@ campaign's gold rate, a gold item the user has not seen; then the highest-priori
 user has not judged or skipped whose judgments plus live leases are below the overlap.
 
 Atomicity: every assignment is one write transaction. On SQLite that is `BEGIN IMMEDIATE`, so
-assignments are serialised. On PostgreSQL the candidate row is locked with `FOR UPDATE SKIP LOCKED`
-(concurrent callers move on to the next item instead of waiting), and its live leases are then
-counted again under the lock, in a fresh statement whose snapshot includes every committed lease.
+assignments are serialised. On PostgreSQL it is one call of the server-side function hitl_next_item
+(migration 0005_pg_queue): the candidate row is locked with `FOR UPDATE SKIP LOCKED` (concurrent
+callers move on to the next item instead of waiting), and its live leases are then counted again under
+the lock, in a fresh statement whose snapshot includes every committed lease.
 """
 
 from __future__ import annotations
@@ -29,14 +30,7 @@ from hitl.store.schema import leases
 from hitl.users import User
 
 _rng = random.SystemRandom()
-_MAX_PASSED_OVER = 16
-_PICK = {
-    "sqlite": sql.PICK_REGULAR.format(passed_over="", lock=""),
-    "postgresql": sql.PICK_REGULAR.format(passed_over="", lock="FOR UPDATE OF i SKIP LOCKED"),
-    "postgresql-retry": sql.PICK_REGULAR.format(
-        passed_over="AND NOT (i.id = ANY(:passed_over))", lock="FOR UPDATE OF i SKIP LOCKED"
-    ),
-}
+_MAX_PASSED_OVER = 16  # PostgreSQL: candidates filled up under us before we give up for this call
 
 
 def _new_lease(rng: random.Random, row, now: float, ttl: float) -> dict:
@@ -51,71 +45,65 @@ def _new_lease(rng: random.Random, row, now: float, ttl: float) -> dict:
     }
 
 
-def _lease_sqlite(conn, params: dict, gold_row, rng: random.Random, ttl: float) -> tuple[dict, list] | None:
-    """SQLite holds the database write lock for the whole transaction, so pick, insert and read in turn."""
-    row = gold_row or sql.run(conn, "sqlite", _PICK["sqlite"], params).fetchone()
-    if row is None:
-        return None
-    lease = _new_lease(rng, row, params["now"], ttl)
-    sql.run(conn, "sqlite", sql.INSERT_LEASE, {**params, **lease})
-    placeholders, id_params = sql.in_list("r", lease["order"])
-    return lease, sql.run(conn, "sqlite", sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
-
-
-def _lease_postgresql(conn, params: dict, gold_row, rng: random.Random, ttl: float) -> tuple[dict, list] | None:
-    """Lock a candidate (SKIP LOCKED), then lease it in one statement that recounts under the lock."""
-    passed_over: list[int] = []
-    while len(passed_over) < _MAX_PASSED_OVER:
-        if gold_row is not None:
-            row = gold_row
+def _next_sqlite(store: Store, params: dict, gold_rate: float, rng: random.Random, ttl: float):
+    """SQLite holds the database write lock for the whole transaction: live lease, pick, insert and read in turn.
+    Returns (token, item id, display order, expiry, resumed, texts) or None."""
+    with store.raw_write() as conn:
+        live = sql.run(conn, "sqlite", sql.LIVE_LEASE, params).fetchone()
+        if live is not None:
+            token, item_id, order, expires_at = live
+            order = sql.from_json(order)
+            resumed = True
         else:
-            query = _PICK["postgresql-retry"] if passed_over else _PICK["postgresql"]
-            row = sql.run(conn, "postgresql", query, {**params, "passed_over": passed_over}).fetchone()
-        if row is None:
-            return None
-        lease = _new_lease(rng, row, params["now"], ttl)
-        placeholders, id_params = sql.in_list("r", lease["order"])
-        texts = sql.run(
-            conn,
-            "postgresql",
-            sql.PG_LEASE_AND_LOAD.format(ids=placeholders),
-            {**params, **lease, **id_params, "check_overlap": gold_row is None},
-        ).fetchall()
-        if texts:
-            return lease, texts
-        passed_over.append(row[0])  # filled up between our snapshot and our lock
-    return None
+            row = None
+            if gold_rate > 0 and rng.random() < gold_rate:
+                gold = sql.run(conn, "sqlite", sql.UNSEEN_GOLD, params).fetchall()
+                row = rng.choice(gold) if gold else None
+            row = row or sql.run(conn, "sqlite", sql.PICK_REGULAR, params).fetchone()
+            if row is None:
+                return None
+            lease = _new_lease(rng, row, params["now"], ttl)
+            sql.run(conn, "sqlite", sql.INSERT_LEASE, {**params, **lease})
+            token, item_id, order, expires_at = lease["token"], row[0], lease["order"], lease["expires_at"]
+            resumed = False
+        placeholders, id_params = sql.in_list("r", order)
+        texts = sql.run(conn, "sqlite", sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
+    return token, item_id, order, expires_at, resumed, texts
+
+
+def _next_postgresql(store: Store, params: dict, gold_rate: float, rng: random.Random, ttl: float):
+    """One call of hitl_next_item (its own transaction), plus the gold draw's query when the draw says gold."""
+    with store.raw_autocommit() as conn:
+        gold_id = None
+        if gold_rate > 0 and rng.random() < gold_rate:
+            gold = sql.run(conn, "postgresql", sql.UNSEEN_GOLD, params).fetchall()
+            gold_id = rng.choice(gold)[0] if gold else None
+        call = {
+            **params,
+            "expires_at": params["now"] + ttl,
+            "token": secrets.token_urlsafe(24),
+            "keys": [rng.random() for _ in range(sql.PG_ORDER_KEYS)],
+            "gold_id": gold_id,
+            "max_passed_over": _MAX_PASSED_OVER,
+        }
+        rows = sql.run(conn, "postgresql", sql.PG_NEXT_ITEM, call).fetchall()
+    if not rows:
+        return None
+    token, item_id, order, expires_at, resumed = rows[0][:5]
+    return token, item_id, sql.from_json(order), expires_at, resumed, [row[5:] for row in rows]
 
 
 def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random | None = None) -> Assignment | None:
     """Lease the next item for `user` in `campaign`, or None when nothing is left for them."""
     if not user.active:
         raise InvalidInput(f"user {user.name!r} is disabled")
-    rng = rng or _rng
-    now = time.time()
     settings = campaign.settings
-    dialect = store.dialect
-    params = {"user_id": user.id, "campaign_id": campaign.id, "now": now, "overlap": settings.overlap}
-    with store.raw_write() as conn:
-        live = sql.run(conn, dialect, sql.LIVE_LEASE, params).fetchone()
-        if live is not None:
-            token, item_id, order, expires_at = live
-            order = sql.from_json(order)
-            placeholders, id_params = sql.in_list("r", order)
-            texts = sql.run(conn, dialect, sql.LOAD_TEXTS.format(ids=placeholders), id_params).fetchall()
-            resumed = True
-        else:
-            gold_row = None
-            if settings.gold_rate > 0 and rng.random() < settings.gold_rate:
-                gold = sql.run(conn, dialect, sql.UNSEEN_GOLD, params).fetchall()
-                gold_row = rng.choice(gold) if gold else None
-            lease_fn = _lease_postgresql if dialect == "postgresql" else _lease_sqlite
-            leased = lease_fn(conn, params, gold_row, rng, settings.lease_ttl_seconds)
-            if leased is None:
-                return None
-            lease, texts = leased
-            token, item_id, order, expires_at = lease["token"], lease["item_id"], lease["order"], lease["expires_at"]
-            resumed = False
+    params = {"user_id": user.id, "campaign_id": campaign.id, "now": time.time(), "overlap": settings.overlap}
+    lease_next = _next_postgresql if store.dialect == "postgresql" else _next_sqlite
+    leased = lease_next(store, params, settings.gold_rate, rng or _rng, settings.lease_ttl_seconds)
+    if leased is None:
+        return None
+    token, item_id, order, expires_at, resumed, texts = leased
     by_id = {rid: text for rid, text, _, _ in texts}
     _, _, prompt_text, prompt_messages = texts[0]
     return Assignment(

@@ -4,7 +4,8 @@ Why not SQLAlchemy expressions here: building and compiling them costs several t
 takes to run them, and next + submit must sustain over a thousand judgments a second on two cores.
 Everything else in hitl uses SQLAlchemy Core; this module is the one measured exception
 (scripts/bench_collection.py). Statements are written once with `:name` parameters and converted to
-the driver's style; the transaction comes from `Store.raw_write()`.
+the driver's style. On SQLite the transaction comes from `Store.raw_write()`; on PostgreSQL the multi-step writes
+are server-side functions (migration 0005_pg_queue), each call its own transaction (`Store.raw_autocommit()`).
 """
 
 from __future__ import annotations
@@ -32,28 +33,24 @@ UNSEEN_GOLD = f"""
 SELECT i.id, i.response_ids FROM items i
 WHERE i.campaign_id = :campaign_id AND i.status = 'open' AND i.is_gold = :true AND {_NOT_SEEN}"""
 
+# SQLite (PostgreSQL runs the same choice inside hitl_next_item).
 PICK_REGULAR = f"""
 SELECT i.id, i.response_ids FROM items i
 WHERE i.campaign_id = :campaign_id AND i.status = 'open' AND i.is_gold = :false
-  AND i.judgment_count + {_LIVE_LEASES} < :overlap AND {_NOT_SEEN} {{passed_over}}
-ORDER BY i.priority DESC, i.id LIMIT 1 {{lock}}"""
+  AND i.judgment_count + {_LIVE_LEASES} < :overlap AND {_NOT_SEEN}
+ORDER BY i.priority DESC, i.id LIMIT 1"""
 
 INSERT_LEASE = """
 INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
 VALUES (:token, :item_id, :user_id, 'active', :display_order, :now, :expires_at)"""
 
-# PostgreSQL: one round trip that recounts under the item's row lock (a fresh snapshot), inserts the
-# lease only if there is still room, and returns the texts to show; no rows back means no room.
-PG_LEASE_AND_LOAD = f"""
-WITH room AS (
-  SELECT 1 FROM items i WHERE i.id = :item_id AND (NOT :check_overlap OR i.judgment_count + {_LIVE_LEASES} < :overlap)
-), lease AS (
-  INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
-  SELECT :token, :item_id, :user_id, 'active', CAST(:display_order AS json), :now, :expires_at FROM room
-  RETURNING item_id
-)
-SELECT r.id, r.text, p.text, p.messages FROM responses r JOIN prompts p ON p.id = r.prompt_id
-WHERE r.id IN ({{ids}}) AND EXISTS (SELECT 1 FROM lease)"""
+# PostgreSQL: the whole lease (live lease, pick under SKIP LOCKED, recount, insert, texts) in one server-side call,
+# its own transaction (migration 0005_pg_queue). Rows: one per response; none when nothing is left for the user.
+PG_NEXT_ITEM = """
+SELECT o_token, o_item, o_order, o_expires, o_resumed, o_response, o_text, o_prompt_text, o_prompt_messages
+FROM hitl_next_item(:user_id, :campaign_id, :now, :overlap, :expires_at, :token, :keys, :gold_id, :max_passed_over)"""
+# Display-order sort keys passed to hitl_next_item: one per response of the largest item (a ranking of 8).
+PG_ORDER_KEYS = 8
 
 LOAD_TEXTS = """
 SELECT r.id, r.text, p.text, p.messages FROM responses r JOIN prompts p ON p.id = r.prompt_id
@@ -63,7 +60,7 @@ LEASE_FOR_SUBMIT = """
 SELECT l.id, l.user_id, l.state, l.expires_at, l.display_order, l.item_id, i.response_ids, i.is_gold,
        i.judgment_count, c.item_kind, c.overlap, c.allow_tie, c.allow_both_bad, c.require_rationale
 FROM leases l JOIN items i ON i.id = l.item_id JOIN campaigns c ON c.id = i.campaign_id
-WHERE l.token = :token {lock}"""
+WHERE l.token = :token"""
 LEASE_FIELDS = (
     "id",
     "user_id",
@@ -90,22 +87,13 @@ VALUES (:item_id, :user_id, :lease_id, :ranking, :strength, :tie, :both_bad, :fl
         :seconds_on_item, :display_order, :idempotency_key, :source, :now)
 RETURNING id"""
 
-# PostgreSQL: the three writes of a submit in one round trip.
+# PostgreSQL: lock the lease and the item, check they still take the judgment, insert it, count it, close the
+# lease: one call, one transaction. Returns (status, judgment id): ok, or lease / full when refused.
 PG_RECORD_JUDGMENT = """
-WITH judgment AS (
-  INSERT INTO judgments (item_id, user_id, lease_id, ranking, strength, tie, both_bad, flags, rationale, correction,
-                         seconds_on_item, display_order, idempotency_key, source, created_at)
-  VALUES (:item_id, :user_id, :lease_id, CAST(:ranking AS json), :strength, :tie, :both_bad, CAST(:flags AS json),
-          :rationale, :correction, :seconds_on_item, CAST(:display_order AS json), :idempotency_key, :source, :now)
-  RETURNING id
-), counted AS (
-  UPDATE items SET judgment_count = judgment_count + 1,
-                   status = CASE WHEN judgment_count + 1 >= :overlap AND NOT is_gold THEN 'done' ELSE status END
-  WHERE id = :item_id
-), closed AS (
-  UPDATE leases SET state = 'submitted', closed_at = :now WHERE id = :lease_id
-)
-SELECT id FROM judgment"""
+SELECT o_status, o_judgment FROM hitl_record_judgment(
+  :lease_id, :item_id, :user_id, :now, :overlap, CAST(:ranking AS json), :strength, :tie, :both_bad,
+  CAST(:flags AS json), :rationale, :correction, :seconds_on_item, CAST(:display_order AS json), :idempotency_key,
+  :source)"""
 
 COUNT_JUDGMENT = """
 UPDATE items SET judgment_count = judgment_count + 1,
@@ -129,7 +117,7 @@ def _for_driver(sql: str, dialect: str) -> str:
 
 
 def run(dbapi_conn: Any, dialect: str, sql: str, params: dict[str, Any]):
-    """Execute inside the DBAPI connection's current transaction (`Store.raw_write`); returns the cursor."""
+    """Execute on a DBAPI connection of `Store.raw_write` / `Store.raw_autocommit`; returns the cursor."""
     cursor = dbapi_conn.cursor()
     statement = _for_driver(sql, dialect)
     try:

@@ -2,7 +2,9 @@
 
 A repeat with the same key returns the first result (double clicks, retries, stale tabs); an
 expired, released, skipped, used or foreign lease is refused and nothing is recorded; an item never
-collects more judgments than its campaign's overlap. One write transaction per submit.
+collects more judgments than its campaign's overlap. One write transaction per submit: BEGIN IMMEDIATE on
+SQLite; on PostgreSQL the server-side function hitl_record_judgment, which re-checks the lease and the
+item's count under their row locks (migration 0005_pg_queue).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hitl.users import User
 
 MAX_RATIONALE_CHARS = 5_000
 MAX_CORRECTION_BYTES = 200_000
+_FULL = "this item already has all the judgments it needs: fetch a new item"
 
 
 def validate_judgment(j: JudgmentInput, response_ids: list[int], settings) -> JudgmentInput:
@@ -78,14 +81,82 @@ def _earlier_result(conn, dialect: str, user_id: int, key: str, lease_id: int) -
     return SubmitResult(judgment_id=judgment_id, item_id=item_id, duplicate=True)
 
 
-def _load_lease(conn, dialect: str, token: str, lock: bool) -> SimpleNamespace | None:
-    query = sql.LEASE_FOR_SUBMIT.format(lock="FOR UPDATE OF l, i" if lock and dialect == "postgresql" else "")
-    row = sql.run(conn, dialect, query, {"token": token}).fetchone()
+def _load_lease(conn, dialect: str, token: str) -> SimpleNamespace | None:
+    row = sql.run(conn, dialect, sql.LEASE_FOR_SUBMIT, {"token": token}).fetchone()
     if row is None:
         return None
     lease = SimpleNamespace(**dict(zip(sql.LEASE_FIELDS, row, strict=True)))
     lease.response_ids = sql.from_json(lease.response_ids)
     return lease
+
+
+def _repeat(conn, dialect: str, lease, user: User | None, key: str) -> SubmitResult | None:
+    """The first result when this is a repeat of a recorded submit (only a closed lease can have one)."""
+    if lease is not None and lease.state != "active" and (user is None or lease.user_id == user.id):
+        return _earlier_result(conn, dialect, lease.user_id, key, lease.id)
+    return None
+
+
+def _judgment_values(lease, user: User | None, now: float, judgment: JudgmentInput, key: str) -> dict:
+    """The row to insert, after refusing an unusable lease, an invalid judgment or a full item."""
+    check_lease_usable(lease, user, now)
+    clean = validate_judgment(judgment, list(lease.response_ids), lease)
+    if not lease.is_gold and lease.judgment_count >= lease.overlap:
+        raise LeaseError(_FULL)
+    return {
+        "item_id": lease.item_id,
+        "user_id": lease.user_id,
+        "lease_id": lease.id,
+        "ranking": sql.to_json(clean.ranking),
+        "strength": clean.strength,
+        "tie": clean.tie,
+        "both_bad": clean.both_bad,
+        "flags": sql.to_json(clean.flags),
+        "rationale": clean.rationale,
+        "correction": clean.correction,
+        "seconds_on_item": clean.seconds_on_item,
+        "display_order": sql.to_json(sql.from_json(lease.display_order)),
+        "idempotency_key": key,
+        "source": "queue",
+        "now": now,
+    }
+
+
+def _submit_sqlite(store: Store, token: str, key: str, judgment: JudgmentInput, user: User | None, now: float):
+    """One BEGIN IMMEDIATE transaction: read the lease, insert, count, close."""
+    with store.raw_write() as conn:
+        lease = _load_lease(conn, "sqlite", token)
+        earlier = _repeat(conn, "sqlite", lease, user, key)
+        if earlier is not None:
+            return earlier
+        values = _judgment_values(lease, user, now, judgment, key)
+        judgment_id = sql.run(conn, "sqlite", sql.INSERT_JUDGMENT, values).fetchone()[0]
+        sql.run(conn, "sqlite", sql.COUNT_JUDGMENT, {"item_id": lease.item_id, "overlap": lease.overlap})
+        sql.run(conn, "sqlite", sql.CLOSE_LEASE, {"lease_id": lease.id, "new_state": "submitted", "now": now})
+    return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False)
+
+
+def _submit_postgresql(store: Store, token: str, key: str, judgment: JudgmentInput, user: User | None, now: float):
+    """Read and check the lease, then one call of hitl_record_judgment, which re-checks under the row locks."""
+    with store.raw_autocommit() as conn:
+        lease = _load_lease(conn, "postgresql", token)
+        earlier = _repeat(conn, "postgresql", lease, user, key)
+        if earlier is not None:
+            return earlier
+        values = _judgment_values(lease, user, now, judgment, key)
+        status, judgment_id = sql.run(
+            conn, "postgresql", sql.PG_RECORD_JUDGMENT, {**values, "overlap": lease.overlap}
+        ).fetchone()
+        if status == "ok":
+            return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False)
+        # Changed between our read and the lock: a concurrent submit (maybe this very one, repeated), or the
+        # item filled up. Say which, as the read would have.
+        lease = _load_lease(conn, "postgresql", token)
+        earlier = _repeat(conn, "postgresql", lease, user, key)
+        if earlier is not None:
+            return earlier
+        check_lease_usable(lease, user, now)
+        raise LeaseError(_FULL)
 
 
 def submit(
@@ -99,48 +170,15 @@ def submit(
         raise InvalidInput("an idempotency key of 1-128 characters is required")
     now = time.time()
     dialect = store.dialect
+    record = _submit_postgresql if dialect == "postgresql" else _submit_sqlite
     try:
-        with store.raw_write() as conn:
-            lease = _load_lease(conn, dialect, lease_token, lock=True)
-            if lease is not None and lease.state != "active" and (user is None or lease.user_id == user.id):
-                # Only a closed lease can have an earlier result: a repeat of a recorded submit.
-                earlier = _earlier_result(conn, dialect, lease.user_id, idempotency_key, lease.id)
-                if earlier is not None:
-                    return earlier
-            check_lease_usable(lease, user, now)
-            clean = validate_judgment(judgment, list(lease.response_ids), lease)
-            if not lease.is_gold and lease.judgment_count >= lease.overlap:
-                raise LeaseError("this item already has all the judgments it needs: fetch a new item")
-            values = {
-                "item_id": lease.item_id,
-                "user_id": lease.user_id,
-                "lease_id": lease.id,
-                "ranking": sql.to_json(clean.ranking),
-                "strength": clean.strength,
-                "tie": clean.tie,
-                "both_bad": clean.both_bad,
-                "flags": sql.to_json(clean.flags),
-                "rationale": clean.rationale,
-                "correction": clean.correction,
-                "seconds_on_item": clean.seconds_on_item,
-                "display_order": sql.to_json(sql.from_json(lease.display_order)),
-                "idempotency_key": idempotency_key,
-                "source": "queue",
-                "now": now,
-            }
-            if dialect == "postgresql":  # one round trip instead of three
-                values["overlap"] = lease.overlap
-                judgment_id = sql.run(conn, dialect, sql.PG_RECORD_JUDGMENT, values).fetchone()[0]
-            else:
-                judgment_id = sql.run(conn, dialect, sql.INSERT_JUDGMENT, values).fetchone()[0]
-                sql.run(conn, dialect, sql.COUNT_JUDGMENT, {"item_id": lease.item_id, "overlap": lease.overlap})
-                sql.run(conn, dialect, sql.CLOSE_LEASE, {"lease_id": lease.id, "new_state": "submitted", "now": now})
+        return record(store, lease_token, idempotency_key, judgment, user, now)
     except IntegrityError:
         # The key was used on this user's other lease, or a concurrent submit with it won the race.
-        with store.raw_write() as conn:
-            lease = _load_lease(conn, dialect, lease_token, lock=False)
+        transaction = store.raw_autocommit if dialect == "postgresql" else store.raw_write
+        with transaction() as conn:
+            lease = _load_lease(conn, dialect, lease_token)
             earlier = lease and _earlier_result(conn, dialect, lease.user_id, idempotency_key, lease.id)
         if earlier:
             return earlier
         raise LeaseError("this item was already judged by this user") from None
-    return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False)

@@ -127,6 +127,27 @@ class Store:
                 if proxy is not None:
                     proxy.close()
 
+    @contextlib.contextmanager
+    def raw_autocommit(self) -> Iterator[Any]:
+        """PostgreSQL: a bare DBAPI connection in autocommit mode, each statement its own transaction.
+
+        For the queue's server-side functions (hitl/queue/sql.py), whose one call is the whole transaction:
+        no BEGIN and COMMIT round trips around it. The connection goes back to the pool as it came.
+        """
+        if self.is_sqlite:
+            raise StoreError("raw_autocommit is for PostgreSQL; SQLite writes go through raw_write")
+        with self._write_turns:
+            proxy = self.writer.raw_connection()
+            dbapi = proxy.driver_connection
+            try:
+                dbapi.autocommit = True
+                yield dbapi
+            finally:
+                try:
+                    dbapi.autocommit = False
+                finally:
+                    proxy.close()
+
     def _sqlite_writer_dbapi(self) -> Any:
         # The writer engine's StaticPool hands out its single connection to every checkout; holding
         # the proxy here keeps it from being "returned" (and rolled back) by garbage collection.

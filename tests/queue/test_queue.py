@@ -219,3 +219,30 @@ def test_threads_racing_for_the_last_slots(store, make_user, make_campaign):
         counts = conn.execute(select(items.c.judgment_count, items.c.status)).all()
     assert sorted(n for _, n in per_item) == [2] * 5
     assert all(tuple(r) == (2, "done") for r in counts)
+
+
+def test_the_same_submit_sent_many_times_at_once_is_recorded_once(store, make_user, make_campaign):
+    """A double click from several tabs: every copy gets the one judgment's id, exactly one is not a duplicate."""
+    c = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, c, 1)
+    u = make_user()
+    a = next_item(store, u, c)
+    copies = 8
+    start = threading.Barrier(copies)
+    results, errors = [], []
+
+    def send():
+        try:
+            start.wait()
+            results.append(submit(store, a.lease_token, "double-click", pick_first(a), user=u))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({r.judgment_id for r in results}) == 1 and sum(not r.duplicate for r in results) == 1
+    assert count(store, judgments) == 1
