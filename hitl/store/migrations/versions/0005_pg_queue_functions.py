@@ -32,6 +32,8 @@ DECLARE
     v_item integer;
     v_ids json;
     v_order json;
+    v_shown integer[];
+    v_response integer;
     v_expires double precision;
     v_resumed boolean := false;
     v_room boolean;
@@ -76,10 +78,16 @@ BEGIN
         INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
         VALUES (p_token, v_item, p_user, 'active', v_order, p_now, p_expires);
     END IF;
-    RETURN QUERY
-        SELECT v_token, v_item, v_order, v_expires, v_resumed, r.id, r.text, p.text, p.messages
-        FROM responses r JOIN prompts p ON p.id = r.prompt_id
-        WHERE r.id IN (SELECT e.id::integer FROM json_array_elements_text(v_order) AS e(id));
+    -- One primary-key lookup per shown response, in display order. A set-returning subquery here let the cached
+    -- generic plan, on young tables with stale statistics, hash-join a sequential scan of all responses.
+    SELECT array_agg(e.id::integer ORDER BY e.ord) INTO v_shown
+    FROM json_array_elements_text(v_order) WITH ORDINALITY AS e(id, ord);
+    FOREACH v_response IN ARRAY v_shown LOOP
+        RETURN QUERY
+            SELECT v_token, v_item, v_order, v_expires, v_resumed, r.id, r.text, p.text, p.messages
+            FROM responses r JOIN prompts p ON p.id = r.prompt_id
+            WHERE r.id = v_response;
+    END LOOP;
 END
 $$
 """
