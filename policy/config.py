@@ -36,7 +36,13 @@ class GenerationSettings:
             "help": "Longest prompt in tokens; longer ones keep their end. 0: the context minus max_new_tokens."
         },
     )
-    dtype: str = field(default="float32", metadata={"help": f"Weights dtype: one of {', '.join(DTYPES)}."})
+    dtype: str = field(
+        default="auto",
+        metadata={
+            "help": f"Weights dtype: one of {', '.join(DTYPES)}; auto is bfloat16 where it runs natively (GPU, "
+            "CPU with AMX or AVX-512 bf16), else float32."
+        },
+    )
     threads: int = field(default=0, metadata={"help": "torch CPU threads; 0: the cores not busy with other work."})
     backend: str = field(
         default="auto", metadata={"help": "auto (vLLM when installed and a GPU is present, else hf), hf or vllm."}

@@ -160,6 +160,7 @@ def generate(
     stop = eos_ids(model, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(stop, default=0)
     record = {**settings.sampling_record(), "backend": "hf", "loop": "generate" if static_cache else settings.loop}
+    record["dtype"] = str(model.dtype).removeprefix("torch.")  # what ran, also when the setting was auto
     batches = plan_batches([len(e.ids) for e in encoded], settings.n, settings.batch_size)
     run_batch = _generate_batch if static_cache or settings.loop == "generate" else _decode_batch
     bar = None

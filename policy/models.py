@@ -142,11 +142,25 @@ def resolve(spec: str, *, progress: bool = True) -> ResolvedModel:
     raise InvalidInput(f"unknown model {spec!r}: use {ACCEPTED}")
 
 
+def native_bf16() -> bool:
+    """Whether bf16 runs natively here: a CUDA GPU that supports it, or a CPU with AMX or AVX-512 bf16
+    instructions. Elsewhere bf16 is emulated and slower than float32 (scripts/bench_generate.py)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
+
+
 def _torch_dtype(dtype: str):
     import torch
 
     if dtype == "auto":
-        return torch.float32  # CPU default: bf16 is only faster with native bf16 instructions (see bench_generate)
+        return torch.bfloat16 if native_bf16() else torch.float32
     if dtype not in DTYPES:
         raise InvalidInput(f"dtype must be auto or one of {', '.join(DTYPES)}, not {dtype!r}")
     return getattr(torch, DTYPES[dtype])

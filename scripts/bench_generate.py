@@ -57,14 +57,6 @@ def load_prompts(n: int) -> list:
     return [r.get("prompt") or r["messages"] for r in rows][:n]
 
 
-def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return any(f in flags for f in ("avx512_bf16", "amx_bf16"))
-
-
 def naive(model, tokenizer, prompts, settings: GenerationSettings) -> int:
     """What a first script does: `model.generate` on one prompt at a time, no batching."""
     import torch
@@ -141,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from policy.generate import set_threads
-    from policy.models import load_policy, resolve
+    from policy.models import load_policy, native_bf16, resolve
 
     threads = set_threads(args.threads)
     prompts = load_prompts(args.prompts)
@@ -198,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     loop_rows = [r for r in rows if r["variant"].startswith("hitl loop")]
     best_size = int(max(loop_rows, key=lambda r: r["tokens_per_s"])["variant"].split()[-1])
-    native_bf16 = cpu_has_bf16()
-    if args.bf16 == "yes" or (args.bf16 == "auto" and native_bf16):
+    has_bf16 = native_bf16()
+    if args.bf16 == "yes" or (args.bf16 == "auto" and has_bf16):
         cfg = dataclasses.replace(base, batch_size=best_size)
         model16 = model.to(torch.bfloat16)
         rows.append(
@@ -207,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"hitl loop, batch {best_size}, bf16",
                 lambda: batched(model16, tokenizer, prompts, cfg),
                 args.runs,
-                "native bf16" if native_bf16 else "no native bf16 on this CPU (emulated)",
+                "native bf16" if has_bf16 else "no native bf16 on this CPU (emulated)",
             )
         )
         model = model16.to(torch.float32)
@@ -237,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "native_bf16": native_bf16,
+        "native_bf16": has_bf16,
         "torch": torch.__version__,
         "variants": rows,
         "best": fastest["variant"],

@@ -84,6 +84,7 @@ def test_every_sample_records_its_settings(tiny_model, tiny_tokenizer):
             "n": 2,
         }
         assert record["backend"] == "hf" and record["sample_index"] == s.sample_index
+        assert record["dtype"] == "float32"  # the dtype that ran, not the setting ("auto" by default)
         assert record["n_tokens"] == s.n_tokens <= 6
         assert record["finish_reason"] in ("eos", "length")
 

@@ -133,3 +133,13 @@ def test_a_lora_adapter_resolves_to_base_plus_adapter(tiny_model_dir, tiny_token
     tuned = generate(model, tokenizer, ["why is the sky blue"], greedy)
     plain = generate(*models.load_policy(str(tiny_model_dir)), ["why is the sky blue"], greedy)
     assert tuned[0].text != plain[0].text
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_dtype_is_bf16_only_where_it_runs_natively(tiny_model_dir, monkeypatch, native):
+    import torch
+
+    monkeypatch.setattr(models, "native_bf16", lambda: native)
+    model, _ = models.load_policy(str(tiny_model_dir), dtype="auto")
+    assert model.dtype == (torch.bfloat16 if native else torch.float32)
+    assert models.load_policy(str(tiny_model_dir), dtype="float32")[0].dtype == torch.float32
