@@ -50,7 +50,7 @@ bench: setup
 	$(PY) scripts/bench_collection.py --out bench-results/collection.json
 	@for b in generate api; do [ ! -f scripts/bench_$$b.py ] || $(PY) scripts/bench_$$b.py --out bench-results/$$b.json; done
 	[ ! -f scripts/bench_reward.py ] || $(PY) scripts/bench_reward.py --train $(DATA)/hh-harmless/train.jsonl.gz \
-		--test $(DATA)/hh-harmless/test.jsonl.gz --out bench-results/reward.json
+		--test $(DATA)/hh-harmless/test.jsonl.gz --repeats 3 --out bench-results/reward.json
 
 # Issue 6's figures: 3 rounds of the whole loop on the default models with simulated raters (~30-45 min on 2 cores).
 loop-demo: setup

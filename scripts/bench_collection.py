@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -153,18 +154,25 @@ def integrity(store, campaign, acked) -> dict:
     }
 
 
-def fresh_pg_url(base: str) -> str | None:
+def _pg_admin(base: str, statement: str) -> None:
+    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
-        engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
         with engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            conn.execute(text(statement))
+    finally:
         engine.dispose()
+
+
+def fresh_pg_url(base: str) -> tuple[str, str] | None:
+    """(URL, schema) of a new empty schema, so every run starts from the same state; None when unreachable."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    try:
+        _pg_admin(base, f"CREATE SCHEMA {schema}")
     except Exception as exc:  # noqa: BLE001 - the PostgreSQL half is skipped with the reason
         print(f"PostgreSQL at {base} unavailable ({exc}); skipping it", file=sys.stderr)
         return None
     sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
+    return f"{base}{sep}options=-csearch_path%3D{schema}", schema
 
 
 def bench_store(name: str, url: str, args) -> dict:
@@ -196,13 +204,22 @@ def main() -> int:
     results = []
     for name in args.stores.split(","):
         for run in range(args.runs):
+            schema = folder = None
             if name == "sqlite":
-                url = f"sqlite:///{tempfile.mkdtemp(prefix='hitl-bench-')}/bench.db"
+                folder = tempfile.mkdtemp(prefix="hitl-bench-")
+                url = f"sqlite:///{folder}/bench.db"
             else:
-                url = fresh_pg_url(args.postgres_url)
-                if url is None:
+                fresh = fresh_pg_url(args.postgres_url)
+                if fresh is None:
                     break
-            r = bench_store(name, url, args)
+                url, schema = fresh
+            try:
+                r = bench_store(name, url, args)
+            finally:
+                if schema:  # the shared test database is left as it was found
+                    _pg_admin(args.postgres_url, f"DROP SCHEMA {schema} CASCADE")
+                if folder:
+                    shutil.rmtree(folder, ignore_errors=True)
             r["run"] = run
             results.append(r)
             print(

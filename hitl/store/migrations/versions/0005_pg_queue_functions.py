@@ -9,6 +9,10 @@ small machine the client and the server spent most of their time on those. `hitl
 in autocommit). Each statement of a PL/pgSQL function takes a fresh snapshot under READ COMMITTED, which is what
 the recount under the item's row lock needs (hitl/queue/assign.py). Python keeps what needs Python: the gold draw,
 the random display order (passed in as sort keys), the lease token, and the validation of a judgment.
+
+Row locks are FOR NO KEY UPDATE, not FOR UPDATE: they exclude each other (two pickers or two submits of one item
+still take turns) but not the KEY SHARE locks that the foreign-key checks of concurrent lease and judgment inserts
+take on the same item; FOR UPDATE made those inserts wait for the picker.
 """
 
 from alembic import op
@@ -60,7 +64,7 @@ BEGIN
                               AND s.state = 'skipped')
               AND i.id <> ALL (v_passed)
             ORDER BY i.priority DESC, i.id LIMIT 1
-            FOR UPDATE OF i SKIP LOCKED;
+            FOR NO KEY UPDATE OF i SKIP LOCKED;
             IF NOT FOUND THEN RETURN; END IF;
             -- Recount under the lock: this statement's snapshot holds every lease committed before it.
             SELECT i.judgment_count + {_LIVE_LEASES} < p_overlap INTO v_room FROM items i WHERE i.id = v_item;
@@ -105,12 +109,12 @@ DECLARE
     v_id integer;
 BEGIN
     -- The lease must still be live once we hold it: a concurrent submit or an expiry wins otherwise.
-    PERFORM 1 FROM leases WHERE id = p_lease AND state = 'active' AND expires_at > p_now FOR UPDATE;
+    PERFORM 1 FROM leases WHERE id = p_lease AND state = 'active' AND expires_at > p_now FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'lease'::text, NULL::integer;
         RETURN;
     END IF;
-    SELECT judgment_count, is_gold INTO v_count, v_gold FROM items WHERE id = p_item FOR UPDATE;
+    SELECT judgment_count, is_gold INTO v_count, v_gold FROM items WHERE id = p_item FOR NO KEY UPDATE;
     IF NOT v_gold AND v_count >= p_overlap THEN
         RETURN QUERY SELECT 'full'::text, NULL::integer;
         RETURN;
