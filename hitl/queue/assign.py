@@ -18,12 +18,14 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
 
 from hitl.campaigns import Campaign
 from hitl.errors import InvalidInput, LeaseError
 from hitl.queue import sql
+from hitl.queue.lease_cache import leases_handed_out
 from hitl.queue.types import Assignment, ShownResponse
 from hitl.store import Store
 from hitl.store.schema import leases
@@ -71,8 +73,10 @@ def _next_sqlite(store: Store, params: dict, gold_rate: float, rng: random.Rando
     return token, item_id, order, expires_at, resumed, texts
 
 
-def _next_postgresql(store: Store, params: dict, gold_rate: float, rng: random.Random, ttl: float):
-    """One call of hitl_next_item (its own transaction), plus the gold draw's query when the draw says gold."""
+def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
+    """One call of hitl_next_item (its own transaction), plus the gold draw's query when the draw says gold.
+    What the submit will need is kept in hitl.queue.lease_cache, so the submit is one call too."""
+    gold_rate, ttl = settings.gold_rate, settings.lease_ttl_seconds
     with store.raw_autocommit() as conn:
         gold_id = None
         if gold_rate > 0 and rng.random() < gold_rate:
@@ -89,8 +93,28 @@ def _next_postgresql(store: Store, params: dict, gold_rate: float, rng: random.R
         rows = sql.run(conn, "postgresql", sql.PG_NEXT_ITEM, call).fetchall()
     if not rows:
         return None
-    token, item_id, order, expires_at, resumed = rows[0][:5]
-    return token, item_id, sql.from_json(order), expires_at, resumed, [row[5:] for row in rows]
+    token, item_id, order, expires_at, resumed, lease_id, is_gold, response_ids = rows[0][:8]
+    order = sql.from_json(order)
+    leases_handed_out.put(
+        token,
+        SimpleNamespace(
+            id=lease_id,
+            user_id=params["user_id"],
+            state="active",
+            expires_at=expires_at,
+            display_order=order,
+            item_id=item_id,
+            response_ids=sql.from_json(response_ids),
+            is_gold=is_gold,
+            judgment_count=0,  # hitl_record_judgment checks the real count under the item's lock
+            item_kind=settings.item_kind,
+            overlap=settings.overlap,
+            allow_tie=settings.allow_tie,
+            allow_both_bad=settings.allow_both_bad,
+            require_rationale=settings.require_rationale,
+        ),
+    )
+    return token, item_id, order, expires_at, resumed, [row[8:] for row in rows]
 
 
 def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random | None = None) -> Assignment | None:
@@ -99,8 +123,10 @@ def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random |
         raise InvalidInput(f"user {user.name!r} is disabled")
     settings = campaign.settings
     params = {"user_id": user.id, "campaign_id": campaign.id, "now": time.time(), "overlap": settings.overlap}
-    lease_next = _next_postgresql if store.dialect == "postgresql" else _next_sqlite
-    leased = lease_next(store, params, settings.gold_rate, rng or _rng, settings.lease_ttl_seconds)
+    if store.dialect == "postgresql":
+        leased = _next_postgresql(store, params, settings, rng or _rng)
+    else:
+        leased = _next_sqlite(store, params, settings.gold_rate, rng or _rng, settings.lease_ttl_seconds)
     if leased is None:
         return None
     token, item_id, order, expires_at, resumed, texts = leased

@@ -47,7 +47,8 @@ VALUES (:token, :item_id, :user_id, 'active', :display_order, :now, :expires_at)
 # PostgreSQL: the whole lease (live lease, pick under SKIP LOCKED, recount, insert, texts) in one server-side call,
 # its own transaction (migration 0005_pg_queue). Rows: one per response; none when nothing is left for the user.
 PG_NEXT_ITEM = """
-SELECT o_token, o_item, o_order, o_expires, o_resumed, o_response, o_text, o_prompt_text, o_prompt_messages
+SELECT o_token, o_item, o_order, o_expires, o_resumed, o_lease, o_gold, o_ids,
+       o_response, o_text, o_prompt_text, o_prompt_messages
 FROM hitl_next_item(:user_id, :campaign_id, :now, :overlap, :expires_at, :token, :keys, :gold_id, :max_passed_over)"""
 # Display-order sort keys passed to hitl_next_item: one per response of the largest item (a ranking of 8).
 PG_ORDER_KEYS = 8

@@ -18,6 +18,7 @@ from hitl.config import FLAGS
 from hitl.errors import Conflict, InvalidInput, LeaseError
 from hitl.queue import sql
 from hitl.queue.assign import check_lease_usable
+from hitl.queue.lease_cache import leases_handed_out
 from hitl.queue.types import JudgmentInput, SubmitResult
 from hitl.store import Store
 from hitl.users import User
@@ -137,8 +138,17 @@ def _submit_sqlite(store: Store, token: str, key: str, judgment: JudgmentInput, 
 
 
 def _submit_postgresql(store: Store, token: str, key: str, judgment: JudgmentInput, user: User | None, now: float):
-    """Read and check the lease, then one call of hitl_record_judgment, which re-checks under the row locks."""
+    """One call of hitl_record_judgment, which re-checks the lease and the item under their row locks; the lease
+    is read first only when this process did not hand it out (hitl.queue.lease_cache) or the call refused it."""
+    kept = leases_handed_out.take(token)
     with store.raw_autocommit() as conn:
+        if kept is not None and (user is None or kept.user_id == user.id):
+            values = _judgment_values(kept, user, now, judgment, key)
+            status, judgment_id = sql.run(
+                conn, "postgresql", sql.PG_RECORD_JUDGMENT, {**values, "overlap": kept.overlap}
+            ).fetchone()
+            if status == "ok":
+                return SubmitResult(judgment_id=judgment_id, item_id=kept.item_id, duplicate=False)
         lease = _load_lease(conn, "postgresql", token)
         earlier = _repeat(conn, "postgresql", lease, user, key)
         if earlier is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from hitl.errors import Conflict, InvalidInput, LeaseError
 from hitl.queue import JudgmentInput, expire_leases, next_item, release, skip, submit
+from hitl.queue.lease_cache import leases_handed_out
 from hitl.store.schema import items, judgments, leases
 
 
@@ -245,4 +246,25 @@ def test_the_same_submit_sent_many_times_at_once_is_recorded_once(store, make_us
         t.join()
     assert errors == []
     assert len({r.judgment_id for r in results}) == 1 and sum(not r.duplicate for r in results) == 1
+    assert count(store, judgments) == 1
+
+
+def test_a_lease_this_process_did_not_hand_out_is_judged_the_same(store, make_user, make_campaign):
+    """PostgreSQL submits skip the lease read for leases this process handed out (hitl.queue.lease_cache); one
+    leased by another app host takes the read path and must behave identically (SQLite always reads)."""
+    c = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, c, 2)
+    u = make_user()
+    a = next_item(store, u, c)
+    leases_handed_out.take(a.lease_token)  # as if another app host had leased it
+    first = submit(store, a.lease_token, "key-a", pick_first(a), user=u)
+    again = submit(store, a.lease_token, "key-a", pick_first(a), user=u)
+    assert again.duplicate and again.judgment_id == first.judgment_id and not first.duplicate
+    with store.read() as conn:
+        shown = conn.execute(select(judgments.c.display_order).where(judgments.c.id == first.judgment_id)).scalar()
+    assert shown == [r.response_id for r in a.responses]
+    b = next_item(store, u, c)
+    leases_handed_out.take(b.lease_token)
+    with pytest.raises(InvalidInput, match="ranking must list"):
+        submit(store, b.lease_token, "key-b", JudgmentInput(ranking=[1, 2, 3], strength=1), user=u)
     assert count(store, judgments) == 1

@@ -29,6 +29,7 @@ CREATE OR REPLACE FUNCTION hitl_next_item(
     p_user integer, p_campaign integer, p_now double precision, p_overlap integer, p_expires double precision,
     p_token text, p_keys double precision[], p_gold integer, p_max_passed_over integer
 ) RETURNS TABLE (o_token text, o_item integer, o_order json, o_expires double precision, o_resumed boolean,
+                 o_lease integer, o_gold boolean, o_ids json,
                  o_response integer, o_text text, o_prompt_text text, o_prompt_messages json)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -40,23 +41,26 @@ DECLARE
     v_response integer;
     v_expires double precision;
     v_resumed boolean := false;
+    v_lease integer;
+    v_gold boolean;
     v_room boolean;
     v_passed integer[] := '{{}}';
 BEGIN
     -- The user's live lease in this campaign first: a refresh resumes it.
-    SELECT l.token, l.item_id, l.display_order, l.expires_at INTO v_token, v_item, v_order, v_expires
+    SELECT l.id, l.token, l.item_id, l.display_order, l.expires_at, i.is_gold, i.response_ids
+    INTO v_lease, v_token, v_item, v_order, v_expires, v_gold, v_ids
     FROM leases l JOIN items i ON i.id = l.item_id
     WHERE l.user_id = p_user AND l.state = 'active' AND l.expires_at > p_now AND i.campaign_id = p_campaign
     LIMIT 1;
     IF FOUND THEN
         v_resumed := true;
     ELSIF p_gold IS NOT NULL THEN
-        SELECT i.id, i.response_ids INTO v_item, v_ids FROM items i WHERE i.id = p_gold;
+        SELECT i.id, i.response_ids, i.is_gold INTO v_item, v_ids, v_gold FROM items i WHERE i.id = p_gold;
         IF NOT FOUND THEN RETURN; END IF;
     ELSE
         LOOP
             -- Lock a candidate; concurrent callers skip it and take the next one.
-            SELECT i.id, i.response_ids INTO v_item, v_ids FROM items i
+            SELECT i.id, i.response_ids, false INTO v_item, v_ids, v_gold FROM items i
             WHERE i.campaign_id = p_campaign AND i.status = 'open' AND NOT i.is_gold
               AND i.judgment_count + {_LIVE_LEASES} < p_overlap
               AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.item_id = i.id AND j.user_id = p_user)
@@ -80,7 +84,8 @@ BEGIN
         v_token := p_token;
         v_expires := p_expires;
         INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
-        VALUES (p_token, v_item, p_user, 'active', v_order, p_now, p_expires);
+        VALUES (p_token, v_item, p_user, 'active', v_order, p_now, p_expires)
+        RETURNING id INTO v_lease;
     END IF;
     -- One primary-key lookup per shown response, in display order. A set-returning subquery here let the cached
     -- generic plan, on young tables with stale statistics, hash-join a sequential scan of all responses.
@@ -88,7 +93,8 @@ BEGIN
     FROM json_array_elements_text(v_order) WITH ORDINALITY AS e(id, ord);
     FOREACH v_response IN ARRAY v_shown LOOP
         RETURN QUERY
-            SELECT v_token, v_item, v_order, v_expires, v_resumed, r.id, r.text, p.text, p.messages
+            SELECT v_token, v_item, v_order, v_expires, v_resumed, v_lease, v_gold, v_ids,
+                   r.id, r.text, p.text, p.messages
             FROM responses r JOIN prompts p ON p.id = r.prompt_id
             WHERE r.id = v_response;
     END LOOP;
