@@ -22,7 +22,7 @@ from sqlalchemy import select
 from hitl.errors import InvalidInput, NotFound
 from hitl.store import Store
 from hitl.store.schema import model_versions
-from reward.pooling import apply_pooling, uses_mean_pooling
+from reward.pooling import apply_pooling
 
 SETTINGS_FILE = "hitl_reward.json"
 HEAD_HINT = (
@@ -135,11 +135,6 @@ def load_backbone(model: str | Any, tokenizer: Any = None, pooling: str = "model
         loaded = _as_classifier(model)
     apply_pooling(loaded, pooling)
     return loaded, prepare_tokenizer(tokenizer, loaded)
-
-
-def pooling_of(model: Any) -> str:
-    """The pooling to save beside a trained model: 'mean' or 'model'."""
-    return "mean" if uses_mean_pooling(model) else "model"
 
 
 def score_head_names(model: Any) -> list[str]:

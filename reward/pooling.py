@@ -56,9 +56,10 @@ def _mean_pooler() -> Any:
     return MeanPooler()
 
 
-def uses_mean_pooling(model: Any) -> bool:
-    encoder = _pooled_encoder(model)
-    return bool(getattr(getattr(encoder, "pooler", None), "mean_pooling", False))
+def pooling_of(model: Any) -> str:
+    """The pooling `model` uses ('mean' or 'model'): what is saved beside a trained reward model."""
+    mean = getattr(getattr(_pooled_encoder(model), "pooler", None), "mean_pooling", False)
+    return "mean" if mean else "model"
 
 
 def apply_pooling(model: Any, pooling: str) -> Any:
@@ -71,7 +72,7 @@ def apply_pooling(model: Any, pooling: str) -> Any:
             f"mean pooling needs an encoder whose classifier reads a pooler (BERT-style); {type(model).__name__} "
             "has none: use --pooling model"
         )
-    if uses_mean_pooling(model):
+    if pooling_of(model) == "mean":
         return model
     pooler = _mean_pooler()
     encoder.pooler = pooler

@@ -34,14 +34,8 @@ from hitl.threads import free_cores
 from reward.config import RewardTrainConfig
 from reward.data import PreferenceData, build_preference_data, content_hash, tokenize_rows
 from reward.encoding import PairEncoder
-from reward.models import (
-    load_backbone,
-    max_positions,
-    pooling_of,
-    resolve_backbone,
-    save_settings,
-    score_head_names,
-)
+from reward.models import load_backbone, max_positions, resolve_backbone, save_settings, score_head_names
+from reward.pooling import pooling_of
 
 RUN_FILE = "hitl_run.json"
 Observer = Callable[[list[int]], None]
@@ -226,7 +220,8 @@ def train_reward(
     encoder = PairEncoder(tokenizer, max_length, config.use_chat_template)
     train_set = tokenize_rows(data.train, encoder)
     eval_set = tokenize_rows(data.eval, encoder) if data.eval else None
-    model_key = {"model": str(backbone) if isinstance(backbone, str) else "in-memory", "pooling": pooling_of(model)}
+    pooling = pooling_of(model)
+    model_key = {"model": str(backbone) if isinstance(backbone, str) else "in-memory", "pooling": pooling}
     fingerprint = content_hash([model_key, *data.train])
     checkpoint = _resume_checkpoint(output_dir, fingerprint, main)
     args = copy.copy(config)
@@ -260,7 +255,7 @@ def train_reward(
             "encoding": encoder.settings(),
             "base_model": base,
             "lora": config.use_lora,
-            "pooling": pooling_of(model),
+            "pooling": pooling,
             "snapshots": data.snapshot_ids,
         },
     )

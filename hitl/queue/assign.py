@@ -47,7 +47,15 @@ def _new_lease(rng: random.Random, row, now: float, ttl: float) -> dict:
     }
 
 
-def _next_sqlite(store: Store, params: dict, gold_rate: float, rng: random.Random, ttl: float):
+def _draw_gold(conn, dialect: str, params: dict, gold_rate: float, rng: random.Random):
+    """With probability gold_rate, a random gold item (id, response ids) this user has not seen; else None."""
+    if gold_rate > 0 and rng.random() < gold_rate:
+        gold = sql.run(conn, dialect, sql.UNSEEN_GOLD, params).fetchall()
+        return rng.choice(gold) if gold else None
+    return None
+
+
+def _next_sqlite(store: Store, params: dict, settings, rng: random.Random):
     """SQLite holds the database write lock for the whole transaction: live lease, pick, insert and read in turn.
     Returns (token, item id, display order, expiry, resumed, texts) or None."""
     with store.raw_write() as conn:
@@ -57,14 +65,11 @@ def _next_sqlite(store: Store, params: dict, gold_rate: float, rng: random.Rando
             order = sql.from_json(order)
             resumed = True
         else:
-            row = None
-            if gold_rate > 0 and rng.random() < gold_rate:
-                gold = sql.run(conn, "sqlite", sql.UNSEEN_GOLD, params).fetchall()
-                row = rng.choice(gold) if gold else None
+            row = _draw_gold(conn, "sqlite", params, settings.gold_rate, rng)
             row = row or sql.run(conn, "sqlite", sql.PICK_REGULAR, params).fetchone()
             if row is None:
                 return None
-            lease = _new_lease(rng, row, params["now"], ttl)
+            lease = _new_lease(rng, row, params["now"], settings.lease_ttl_seconds)
             sql.run(conn, "sqlite", sql.INSERT_LEASE, {**params, **lease})
             token, item_id, order, expires_at = lease["token"], row[0], lease["order"], lease["expires_at"]
             resumed = False
@@ -76,18 +81,14 @@ def _next_sqlite(store: Store, params: dict, gold_rate: float, rng: random.Rando
 def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
     """One call of hitl_next_item (its own transaction), plus the gold draw's query when the draw says gold.
     What the submit will need is kept in hitl.queue.lease_cache, so the submit is one call too."""
-    gold_rate, ttl = settings.gold_rate, settings.lease_ttl_seconds
     with store.raw_autocommit() as conn:
-        gold_id = None
-        if gold_rate > 0 and rng.random() < gold_rate:
-            gold = sql.run(conn, "postgresql", sql.UNSEEN_GOLD, params).fetchall()
-            gold_id = rng.choice(gold)[0] if gold else None
+        gold = _draw_gold(conn, "postgresql", params, settings.gold_rate, rng)
         call = {
             **params,
-            "expires_at": params["now"] + ttl,
+            "expires_at": params["now"] + settings.lease_ttl_seconds,
             "token": secrets.token_urlsafe(24),
             "keys": [rng.random() for _ in range(sql.PG_ORDER_KEYS)],
-            "gold_id": gold_id,
+            "gold_id": gold[0] if gold else None,
             "max_passed_over": _MAX_PASSED_OVER,
         }
         rows = sql.run(conn, "postgresql", sql.PG_NEXT_ITEM, call).fetchall()
@@ -123,10 +124,8 @@ def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random |
         raise InvalidInput(f"user {user.name!r} is disabled")
     settings = campaign.settings
     params = {"user_id": user.id, "campaign_id": campaign.id, "now": time.time(), "overlap": settings.overlap}
-    if store.dialect == "postgresql":
-        leased = _next_postgresql(store, params, settings, rng or _rng)
-    else:
-        leased = _next_sqlite(store, params, settings.gold_rate, rng or _rng, settings.lease_ttl_seconds)
+    lease_next = _next_postgresql if store.dialect == "postgresql" else _next_sqlite
+    leased = lease_next(store, params, settings, rng or _rng)
     if leased is None:
         return None
     token, item_id, order, expires_at, resumed, texts = leased

@@ -123,11 +123,16 @@ def _judgment_values(lease, user: User | None, now: float, judgment: JudgmentInp
     }
 
 
+def _read_lease(conn, dialect: str, token: str, user: User | None, key: str):
+    """(the lease as stored, the first result when this submit repeats a recorded one)."""
+    lease = _load_lease(conn, dialect, token)
+    return lease, _repeat(conn, dialect, lease, user, key)
+
+
 def _submit_sqlite(store: Store, token: str, key: str, judgment: JudgmentInput, user: User | None, now: float):
     """One BEGIN IMMEDIATE transaction: read the lease, insert, count, close."""
     with store.raw_write() as conn:
-        lease = _load_lease(conn, "sqlite", token)
-        earlier = _repeat(conn, "sqlite", lease, user, key)
+        lease, earlier = _read_lease(conn, "sqlite", token, user, key)
         if earlier is not None:
             return earlier
         values = _judgment_values(lease, user, now, judgment, key)
@@ -137,32 +142,32 @@ def _submit_sqlite(store: Store, token: str, key: str, judgment: JudgmentInput, 
     return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False)
 
 
+def _record_postgresql(conn, lease, user: User | None, now: float, judgment: JudgmentInput, key: str):
+    """Check the judgment against `lease`, then one call of hitl_record_judgment; None when the call refused it
+    (under its locks the lease was no longer live or the item was full)."""
+    values = _judgment_values(lease, user, now, judgment, key)
+    status, judgment_id = sql.run(
+        conn, "postgresql", sql.PG_RECORD_JUDGMENT, {**values, "overlap": lease.overlap}
+    ).fetchone()
+    return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False) if status == "ok" else None
+
+
 def _submit_postgresql(store: Store, token: str, key: str, judgment: JudgmentInput, user: User | None, now: float):
     """One call of hitl_record_judgment, which re-checks the lease and the item under their row locks; the lease
     is read first only when this process did not hand it out (hitl.queue.lease_cache) or the call refused it."""
     kept = leases_handed_out.take(token)
     with store.raw_autocommit() as conn:
         if kept is not None and (user is None or kept.user_id == user.id):
-            values = _judgment_values(kept, user, now, judgment, key)
-            status, judgment_id = sql.run(
-                conn, "postgresql", sql.PG_RECORD_JUDGMENT, {**values, "overlap": kept.overlap}
-            ).fetchone()
-            if status == "ok":
-                return SubmitResult(judgment_id=judgment_id, item_id=kept.item_id, duplicate=False)
-        lease = _load_lease(conn, "postgresql", token)
-        earlier = _repeat(conn, "postgresql", lease, user, key)
-        if earlier is not None:
-            return earlier
-        values = _judgment_values(lease, user, now, judgment, key)
-        status, judgment_id = sql.run(
-            conn, "postgresql", sql.PG_RECORD_JUDGMENT, {**values, "overlap": lease.overlap}
-        ).fetchone()
-        if status == "ok":
-            return SubmitResult(judgment_id=judgment_id, item_id=lease.item_id, duplicate=False)
+            result = _record_postgresql(conn, kept, user, now, judgment, key)
+            if result is not None:
+                return result
+        lease, earlier = _read_lease(conn, "postgresql", token, user, key)
+        result = earlier or _record_postgresql(conn, lease, user, now, judgment, key)
+        if result is not None:
+            return result
         # Changed between our read and the lock: a concurrent submit (maybe this very one, repeated), or the
         # item filled up. Say which, as the read would have.
-        lease = _load_lease(conn, "postgresql", token)
-        earlier = _repeat(conn, "postgresql", lease, user, key)
+        lease, earlier = _read_lease(conn, "postgresql", token, user, key)
         if earlier is not None:
             return earlier
         check_lease_usable(lease, user, now)

@@ -12,7 +12,8 @@ from tiny import tiny_llama, tiny_tokenizer
 
 from hitl.errors import InvalidInput
 from reward.data import PreferenceData
-from reward.models import load_backbone, pooling_of
+from reward.models import load_backbone
+from reward.pooling import pooling_of
 from reward.score import RewardScorer
 from reward.train import train_reward
 
