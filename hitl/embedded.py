@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hitl.errors import HitlError, InvalidInput
+from hitl.paths import hitl_home  # also read as `embedded.hitl_home()` by the CLI and the loop
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,6 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         needs_conversion=False,
     ),
 }
-
-
-def hitl_home() -> Path:
-    return Path(os.environ.get("HITL_HOME") or Path.home() / ".cache" / "hitl").expanduser()
 
 
 def models_home() -> Path:

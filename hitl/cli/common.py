@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hitl.errors import InvalidInput
+from hitl.paths import DEFAULT_HITL_HOME
 from hitl.store import Store, open_store
 
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -23,7 +24,7 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
         "--db",
         default=None,
         help="Store URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB "
-        "(default: $HITL_DB, else $HITL_HOME/hitl.db with HITL_HOME defaulting to ~/.cache/hitl).",
+        f"(default: $HITL_DB, else $HITL_HOME/hitl.db with HITL_HOME defaulting to {DEFAULT_HITL_HOME}).",
     )
 
 

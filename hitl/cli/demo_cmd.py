@@ -8,13 +8,12 @@ models and fill the `demo` campaign's queue from the default policy (once; `--no
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
 from hitl import demo, io
 from hitl.campaigns import get_campaign
 from hitl.cli.common import add_db_flag, console, store_from
 from hitl.cli.stats_cmd import show_stats
+from hitl.paths import hitl_home
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args) -> None:
-    home = Path(os.environ.get("HITL_HOME", Path.home() / ".cache" / "hitl"))
+    home = hitl_home()
     home.mkdir(parents=True, exist_ok=True)
     store = store_from(args)
     console.rule("hitl demo")

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from hitl.paths import hitl_home
+
 log = logging.getLogger(__name__)
 
 SQLITE_SAFE_MULTI_WRITER = (3, 51, 3)
@@ -172,10 +174,10 @@ class Store:
 
 
 def default_url() -> str:
-    """`HITL_DB` if set, else a SQLite file under `HITL_HOME` (default `~/.cache/hitl`)."""
+    """`HITL_DB` if set, else a SQLite file under `hitl_home()` (`$HITL_HOME`, default `~/.cache/hitl`)."""
     if os.environ.get("HITL_DB"):
         return os.environ["HITL_DB"]
-    home = Path(os.environ.get("HITL_HOME", Path.home() / ".cache" / "hitl"))
+    home = hitl_home()
     home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{home / 'hitl.db'}"
 
