@@ -1,6 +1,9 @@
-"""Password hashing with scrypt (a standard memory-hard KDF from the standard library).
+"""Password hashing with scrypt (a standard memory-hard KDF from the standard library), and the one token hash.
+
+    hitl users passwd alice --password-stdin    # stores hash_password(<stdin>); `hitl users token alice`: token_hash
 
 Stored form: `scrypt$N$r$p$salt_b64$hash_b64`, so the cost can be raised later without breaking old hashes.
+API tokens and session cookies are stored as `token_hash(token)` (hex sha256).
 """
 
 from __future__ import annotations
@@ -41,6 +44,16 @@ def verify_password(password: str, stored: str) -> bool:
         password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
     )
     return hmac.compare_digest(got, expected)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of an API token or a session token: its hex sha256 (64 characters).
+
+    Unsalted and fast on purpose: the tokens are 256 random bits, so no dictionary reaches them, and a
+    deterministic hash lets a request find its row with one indexed lookup. Changing this breaks every
+    stored token and session.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def dummy_verify(password: str) -> None:

@@ -5,7 +5,6 @@ hitl users add alice --role rater --password-stdin
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 
 from hitl.errors import AuthError, Conflict, InvalidInput, NotFound
-from hitl.passwords import check_password_rules, dummy_verify, hash_password, verify_password
+from hitl.passwords import check_password_rules, dummy_verify, hash_password, token_hash, verify_password
 from hitl.store import Store
 from hitl.store.schema import ROLES, api_tokens, users
 
@@ -124,10 +123,6 @@ def ensure_system_user(store: Store, name: str) -> User:
         return set_active(store, user.name, False)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_api_token(store: Store, name: str, label: str = "") -> str:
     """A new API token for the user; only its hash is stored, so this is the one time it is shown."""
     user = get_user(store, name)
@@ -135,7 +130,7 @@ def create_api_token(store: Store, name: str, label: str = "") -> str:
     with store.write() as conn:
         conn.execute(
             insert(api_tokens).values(
-                user_id=user.id, token_hash=_token_hash(token), label=label, created_at=time.time()
+                user_id=user.id, token_hash=token_hash(token), label=label, created_at=time.time()
             )
         )
     return token
@@ -146,7 +141,7 @@ def user_for_token(store: Store, token: str) -> User:
         row = conn.execute(
             select(users)
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.token_hash == _token_hash(token), api_tokens.c.revoked_at.is_(None))
+            .where(api_tokens.c.token_hash == token_hash(token), api_tokens.c.revoked_at.is_(None))
         ).first()
     if row is None or not row.active:
         raise AuthError("invalid or revoked API token")

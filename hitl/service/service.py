@@ -8,11 +8,11 @@ checks its role itself, so no page or route can forget to.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
 
+from hitl.passwords import token_hash
 from hitl.service import sessions
 from hitl.service.access import pages_for
 from hitl.service.admin import AdminService
@@ -66,7 +66,7 @@ class Service:
 
     def user_for_api_token(self, token: str) -> User:
         """The active owner of a live API token; AuthError otherwise (refusals are never cached)."""
-        key = hashlib.sha256(token.encode()).hexdigest()
+        key = token_hash(token)  # the cache never holds a usable token
         now = time.monotonic()
         hit = self._tokens.get(key)
         if hit is not None and hit[1] > now:

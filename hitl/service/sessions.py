@@ -2,7 +2,7 @@
 
     python -c "from hitl.service.sessions import login; help(login)"
 
-The cookie carries a random 256-bit token; the store keeps only its sha256 with the user, expiry and
+The cookie carries a random 256-bit token; the store keeps only its `token_hash` with the user, expiry and
 revocation time, so a session survives page refreshes and server restarts, and ends on logout, on
 expiry, or when the user is disabled. Failed logins are counted per user name and per client address
 in the store (shared by every app host); past the limit no password is even checked until the window
@@ -11,13 +11,13 @@ has passed, so guessing is slow and costs the server nothing.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 
 from sqlalchemy import delete, func, insert, select, update
 
 from hitl.errors import AuthError
+from hitl.passwords import token_hash
 from hitl.service.access import RateLimited
 from hitl.service.settings import WebSettings
 from hitl.store import Store
@@ -26,10 +26,6 @@ from hitl.users import User, authenticate
 
 # Many people can share one address (an office NAT), so the per-client limit is looser than the per-name one.
 CLIENT_LIMIT_FACTOR = 4
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _failures_since_success(conn, column, value: str, since: float) -> int:
@@ -82,7 +78,7 @@ def login(store: Store, settings: WebSettings, name: str, password: str, client:
         conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user.id, web_sessions.c.expires_at < now))
         conn.execute(
             insert(web_sessions).values(
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 user_id=user.id,
                 created_at=now,
                 expires_at=now + settings.session_hours * 3600,
@@ -100,7 +96,7 @@ def user_for_session(store: Store, token: str | None) -> User | None:
             select(users.c.id, users.c.name, users.c.role, users.c.active)
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
             .where(
-                web_sessions.c.token_hash == _hash(token),
+                web_sessions.c.token_hash == token_hash(token),
                 web_sessions.c.revoked_at.is_(None),
                 web_sessions.c.expires_at > time.time(),
             )
@@ -117,7 +113,7 @@ def logout(store: Store, token: str | None) -> None:
     with store.write() as conn:
         conn.execute(
             update(web_sessions)
-            .where(web_sessions.c.token_hash == _hash(token), web_sessions.c.revoked_at.is_(None))
+            .where(web_sessions.c.token_hash == token_hash(token), web_sessions.c.revoked_at.is_(None))
             .values(revoked_at=time.time())
         )
 
