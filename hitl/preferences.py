@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from hitl.campaigns import Campaign, get_campaign
 from hitl.errors import InvalidInput
 from hitl.store import Store
+from hitl.store.chunks import in_chunks
 from hitl.store.schema import adjudications, items, judgments, prompts, responses
 
 TIES = ("drop", "half")
@@ -101,11 +101,6 @@ def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise InvalidInput(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
-def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def load_items(store: Store, campaign: Campaign | str | int | None = None) -> list[ItemData]:
     """Items (of one campaign, or all) with prompt, response texts, votes and latest adjudication, by item id.
 
@@ -129,7 +124,7 @@ def load_items(store: Store, campaign: Campaign | str | int | None = None) -> li
         }
         rids = sorted({rid for it in found.values() for rid in it.response_ids})
         texts = {}
-        for chunk in _chunks(rids):
+        for chunk in in_chunks(rids):
             texts.update(conn.execute(select(responses.c.id, responses.c.text).where(responses.c.id.in_(chunk))).all())
         corrections = {}
         for j in conn.execute(jquery.order_by(judgments.c.id)):

@@ -21,6 +21,7 @@ from hitl.errors import InvalidInput
 from hitl.io.imports import at, load_records
 from hitl.io.records import PromptValue, optional, parse_prompt, parse_tags, prompt_field
 from hitl.store import Store
+from hitl.store.chunks import in_chunks
 from hitl.store.schema import prompts as prompts_table
 
 
@@ -93,8 +94,7 @@ def match_prompts(conn: Connection, records: Sequence[PromptRecord]) -> list[int
     """The stored prompt id of each record (same id, else same content), or None where it is new. Read only."""
     by_key: dict[tuple, int] = {}
     wanted_texts = sorted({r.text for r in records if r.prompt_id is None and r.text is not None})
-    for start in range(0, len(wanted_texts), 500):
-        chunk = wanted_texts[start : start + 500]
+    for chunk in in_chunks(wanted_texts):
         for pid, text in conn.execute(
             select(prompts_table.c.id, prompts_table.c.text)
             .where(prompts_table.c.text.in_(chunk))

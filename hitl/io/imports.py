@@ -27,6 +27,7 @@ from hitl.errors import Conflict, HitlError, InvalidInput, NotFound
 from hitl.io.readers import position, read_records
 from hitl.io.records import PromptValue, optional, parse_prompt, parse_tags, prompt_field
 from hitl.store import Store
+from hitl.store.chunks import in_chunks
 from hitl.store.schema import prompts
 
 PAIRINGS = ("all-pairs", "consecutive", "none")
@@ -86,11 +87,9 @@ class PromptIndex:
         self.created = 0
         texts = sorted({v.text for v in values if v.text is not None})
         # Fetched in chunks, once per import: a query per prompt would scan the table once per prompt.
-        for start in range(0, len(texts), 500):
+        for chunk in in_chunks(texts):
             rows = conn.execute(
-                select(prompts.c.id, prompts.c.text)
-                .where(prompts.c.text.in_(texts[start : start + 500]))
-                .order_by(prompts.c.id)
+                select(prompts.c.id, prompts.c.text).where(prompts.c.text.in_(chunk)).order_by(prompts.c.id)
             )
             for pid, text in rows:
                 self.ids.setdefault(("text", text), pid)
