@@ -165,8 +165,3 @@ def leaderboard(battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, 
         low, high = intervals[m]
         rows.append(Rating(m, ratings[m], low, high, total, wins, total - wins - ties, ties))
     return sorted(rows, key=lambda r: (-r.rating, r.model))
-
-
-def expected_score(rating_a: float, rating_b: float) -> float:
-    """The probability that A beats B under the fitted model (Elo scale)."""
-    return 1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / SCALE))

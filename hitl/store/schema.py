@@ -200,8 +200,6 @@ dataset_snapshots = Table(
     Column("created_at", Float, nullable=False),
 )
 
-LOOP_STAGES = ("wait", "train_reward", "train_policy", "generate", "evaluate", "done")
-
 # One row per round of the human-in-the-loop cycle; `stage` is the next stage to run, so a killed
 # `hitl loop` resumes exactly where it stopped.
 loop_rounds = Table(

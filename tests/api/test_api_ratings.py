@@ -8,14 +8,12 @@ import random
 import numpy as np
 import pytest
 
-from hitl.ratings import (
-    battle_counts,
-    bootstrap_intervals,
-    bradley_terry,
-    expected_score,
-    leaderboard,
-    win_rate_matrix,
-)
+from hitl.ratings import SCALE, battle_counts, bootstrap_intervals, bradley_terry, leaderboard, win_rate_matrix
+
+
+def _win_probability(rating_a: float, rating_b: float) -> float:
+    """The probability that A beats B under Bradley-Terry on the Elo scale bradley_terry fits."""
+    return 1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / SCALE))
 
 
 def _battles(strengths: dict[str, float], n: int, seed: int = 0, tie_share: float = 0.0):
@@ -28,7 +26,7 @@ def _battles(strengths: dict[str, float], n: int, seed: int = 0, tie_share: floa
         if rng.random() < tie_share:
             out.append((a, b, 0.5))
             continue
-        out.append((a, b, 1.0 if rng.random() < expected_score(strengths[a], strengths[b]) else 0.0))
+        out.append((a, b, 1.0 if rng.random() < _win_probability(strengths[a], strengths[b]) else 0.0))
     return out
 
 
