@@ -1,9 +1,14 @@
-"""Prompts, model versions, responses and comparison items: what raters are asked to judge.
+"""Writes and checks the catalog raters judge: prompts, model versions, responses and comparison items.
 
-    hitl import prompts hitl/data/demo_prompts.jsonl      # fills prompts through this module
+    hitl import prompts hitl/data/demo_prompts.jsonl      # each prompt is checked and stored by add_prompt
 
-All functions take an open write connection, so a whole import is one transaction: either every
-record of a file is stored or none is.
+The writers (`add_prompt`, `register_model_version`, `add_response`, `add_responses`, `add_item`) and
+`find_prompt_by_external_id` take the caller's open connection, so an import or a generation run is one
+transaction: every record of a file is stored or none is. `check_text` / `check_messages` are the size and
+shape rules every text passes (imports check files with them before opening a transaction), and
+`prompt_display_text` renders a chat prompt as one string. `set_priorities`, `gold_response_id` and
+`campaign_prompts` take the Store and run their own transaction: queue priorities from reward scores, the
+answer a gold item expects, and a campaign's prompts for policy training.
 """
 
 from __future__ import annotations
