@@ -15,13 +15,13 @@ from collection_ui.common import (
     safe_markdown,
     shown_errors,
 )
-from collection_ui.rate import SHORTCUT_OF
+from collection_ui.shortcuts import KEY_OF_CHOICE
 from hitl.service import Service
 from hitl.service.arena import BattleView, Reveal
 from hitl.service.rating import CHOICES
 
 SAMPLED = "(sampled)"
-VOTE_CHOICES = [(f"{label} [{SHORTCUT_OF[key]}]", key) for key, label, *_ in CHOICES]
+VOTE_CHOICES = [(f"{label} [{KEY_OF_CHOICE[key]}]", key) for key, label, *_ in CHOICES]
 
 
 def _battle(b: BattleView | None) -> list:

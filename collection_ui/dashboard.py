@@ -71,7 +71,7 @@ def build(service: Service) -> gr.Blocks:
         def load(request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "reviewer")
-                names = [c["name"] for c in service.admin.campaigns(user)]
+                names = service.dashboard.campaigns(user)
                 if not names:
                     return [
                         nav_markdown(user, "dashboard"),

@@ -117,7 +117,7 @@ def build(service: Service) -> gr.Blocks:
         def load(request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "reviewer")
-                names = [c["name"] for c in service.admin.campaigns(user)]
+                names = review.campaigns(user)
                 choices = [("all campaigns", ""), *[(n, n) for n in names]]
                 return [
                     nav_markdown(user, "review"),
@@ -140,11 +140,10 @@ def build(service: Service) -> gr.Blocks:
                 user = caller(service, request, "reviewer")
                 if current is None:
                     raise gr.Error("Open an item first (click it in the table).")
-                numbers = [int(x) for x in (order or "").replace(",", " ").replace(">", " ").split() if x.isdigit()]
                 review.adjudicate(
                     user,
                     current,
-                    ranking=numbers,
+                    ranking=order or "",
                     tie=bool(is_tie),
                     both_bad=bool(bad),
                     strength=int(how_strong or 2),

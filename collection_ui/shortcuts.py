@@ -7,13 +7,20 @@ what a click does and goes through the same server-side checks. Keys are ignored
 text box, except Ctrl+Enter, which submits from anywhere.
 """
 
+from hitl.service.rating import CHOICE_LABELS
+
+# The one key map of the answers: key -> the service's choice key (hitl.service.rating.CHOICES). The pages'
+# labels, the help line and the script all read it.
 CHOICE_KEYS = {"1": "a_much", "2": "a", "3": "tie", "4": "b", "5": "b_much", "0": "both_bad"}
+KEY_OF_CHOICE = {choice: key for key, choice in CHOICE_KEYS.items()}
 FLAG_KEYS = {"u": "unsafe", "f": "factually_wrong", "o": "off_topic", "n": "unsure"}
 
 KEY_HELP = (
-    "**Keys:** `1` A much better · `2` A better · `3` tie · `4` B better · `5` B much better · `0` both bad · "
-    "`Enter` submit · `s` skip · flags: `u` unsafe, `f` factually wrong, `o` off topic, `n` unsure · "
-    "`Ctrl+Enter` submits while typing"
+    "**Keys:** "
+    + " · ".join(f"`{key}` {CHOICE_LABELS[choice]}" for key, choice in CHOICE_KEYS.items())
+    + " · `Enter` submit · `s` skip · flags: "
+    + ", ".join(f"`{key}` {flag.replace('_', ' ')}" for key, flag in FLAG_KEYS.items())
+    + " · `Ctrl+Enter` submits while typing"
 )
 
 _SCRIPT = """

@@ -61,14 +61,58 @@ def list_campaigns(store: Store) -> list[Campaign]:
         return [_row_to_campaign(r) for r in conn.execute(select(campaigns).order_by(campaigns.c.id))]
 
 
+def campaign_names(store: Store) -> list[str]:
+    """Every campaign's name, oldest first (what the pages' campaign pickers list)."""
+    with store.read() as conn:
+        return list(conn.execute(select(campaigns.c.name).order_by(campaigns.c.id)).scalars())
+
+
+def changed_settings(current: CampaignSettings, values: dict) -> dict:
+    """The settings in `values` that differ from `current` (a form sends every field; only edits are changes)."""
+    return {k: v for k, v in values.items() if k != "name" and v is not None and v != getattr(current, k)}
+
+
 def update_campaign(store: Store, name: str, **changes) -> Campaign:
-    """Change settings of an existing campaign (the name and item kind are fixed once items exist)."""
-    current = get_campaign(store, name)
-    new = dataclasses.replace(current.settings, **changes)
-    new.validate()
+    """Change settings of the campaign called `name`; its item kind is fixed once it has items (Conflict).
+
+    A new overlap re-decides, in the same transaction, which items are done: "done" is written at submit time
+    under the overlap then in force, so raising it reopens done items that now lack judgments and lowering it
+    closes open items that have enough. Gold items stay open (they are never done) and retired items stay retired.
+    """
     with store.write() as conn:
+        # Read under the write lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE holds it already), so two
+        # admins saving at once apply one change after the other instead of one overwriting the other.
+        row = conn.execute(select(campaigns).where(campaigns.c.name == name).with_for_update()).first()
+        if row is None:
+            raise NotFound(
+                f"no campaign {name!r} (see `hitl campaign list`, or create it with `hitl campaign create`)"
+            )
+        current = _row_to_campaign(row)
+        new = dataclasses.replace(current.settings, **changes)
+        new.validate()
+        if new.item_kind != current.settings.item_kind:
+            n_items = conn.execute(select(func.count()).where(items.c.campaign_id == current.id)).scalar_one()
+            if n_items:
+                raise Conflict(
+                    f"item_kind of campaign {name!r} cannot change from {current.settings.item_kind} to "
+                    f"{new.item_kind}: it has {n_items} items of that kind; create a new campaign instead"
+                )
         conn.execute(update(campaigns).where(campaigns.c.id == current.id).values(**dataclasses.asdict(new)))
+        if new.overlap != current.settings.overlap:
+            _redecide_done(conn, current.id, new.overlap)
     return Campaign(id=current.id, settings=new)
+
+
+def _redecide_done(conn, campaign_id: int, overlap: int) -> None:
+    regular = (items.c.campaign_id == campaign_id, items.c.is_gold.is_(False))
+    conn.execute(
+        update(items).where(*regular, items.c.status == "done", items.c.judgment_count < overlap).values(status="open")
+    )
+    conn.execute(
+        update(items)
+        .where(*regular, items.c.status == "open", items.c.judgment_count >= overlap)
+        .values(status="done")
+    )
 
 
 def item_counts(store: Store, campaign: Campaign) -> dict[str, int]:

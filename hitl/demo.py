@@ -1,5 +1,5 @@
-"""The demo on embedded data: a store under HITL_HOME, logins, campaigns, the demo prompts and gold pairs,
-and a calibration round judged by scripted raters so the quality numbers have something to find.
+"""The demo on embedded data: a store under HITL_HOME, logins (admin, reviewer, rater), campaigns, the demo prompts
+and gold pairs, and a calibration round judged by scripted raters so the quality numbers have something to find.
 
     make demo        # or: hitl demo
 
@@ -71,22 +71,28 @@ def _ensure_campaign(store: Store, settings: CampaignSettings) -> tuple[Campaign
         return create_campaign(store, settings), True
 
 
+# The logins the README's tour uses, one per role; each name is also the role.
+DEMO_LOGINS = ("admin", "reviewer", "rater")
+
+
 def credentials(home: Path) -> dict[str, str]:
-    """Demo passwords, made once and kept in HITL_HOME so re-runs print the same logins."""
+    """Demo passwords, made once and kept in HITL_HOME so re-runs print the same logins (a home from an older demo
+    keeps its passwords and gains the logins it lacks)."""
     path = home / "demo-credentials.txt"
-    if path.exists():
-        return dict(line.split(":", 1) for line in path.read_text().split())
-    creds = {"admin": secrets.token_urlsafe(9), "rater": secrets.token_urlsafe(9)}
-    path.write_text("".join(f"{k}:{v}\n" for k, v in creds.items()))
-    path.chmod(0o600)
+    creds = dict(line.split(":", 1) for line in path.read_text().split()) if path.exists() else {}
+    missing = [name for name in DEMO_LOGINS if name not in creds]
+    if missing:
+        creds.update({name: secrets.token_urlsafe(9) for name in missing})
+        path.write_text("".join(f"{k}:{v}\n" for k, v in creds.items()))
+        path.chmod(0o600)
     return creds
 
 
 def set_up(store: Store, home: Path) -> dict[str, str]:
     """Users, the `demo` campaign with the demo prompts, and the `calibration` campaign of gold pairs."""
     creds = credentials(home)
-    _ensure_user(store, "admin", "admin", creds["admin"])
-    _ensure_user(store, "rater", "rater", creds["rater"])
+    for name in DEMO_LOGINS:
+        _ensure_user(store, name, name, creds[name])
     _, new = _ensure_campaign(store, CampaignSettings(name="demo", guidelines=GUIDELINES, overlap=3, gold_rate=0.1))
     if new:
         print(io.import_prompts(store, data_file("demo_prompts.jsonl"), source="hitl demo").summary())

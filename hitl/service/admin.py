@@ -21,7 +21,15 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 
 from hitl import io, users
-from hitl.campaigns import create_campaign, item_counts, list_campaigns, update_campaign
+from hitl.campaigns import (
+    campaign_names,
+    changed_settings,
+    create_campaign,
+    get_campaign,
+    item_counts,
+    list_campaigns,
+    update_campaign,
+)
 from hitl.config import CampaignSettings
 from hitl.errors import Forbidden, HitlError, InvalidInput
 from hitl.io import ImportReport
@@ -34,7 +42,9 @@ from hitl.users import User
 
 CAMPAIGN_FIELDS = [f.name for f in dataclasses.fields(CampaignSettings)]
 UPLOAD_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".parquet")
+# What a download can be: the single-file formats of hitl.io.FORMATS (a saved HF dataset is a folder).
 EXPORT_SUFFIX = {"jsonl": ".jsonl", "parquet": ".parquet"}
+DOWNLOAD_FORMATS = tuple(EXPORT_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -130,12 +140,17 @@ class AdminService:
     # --- campaigns ---
 
     def campaigns(self, caller: User) -> list[dict]:
-        """Every campaign's settings and item counts."""
-        require(caller, "reviewer")
+        """Every campaign's settings and item counts (the admin's table; pickers use campaign_names)."""
+        require(caller, "admin")
         return [{**dataclasses.asdict(c.settings), **item_counts(self.store, c)} for c in list_campaigns(self.store)]
 
+    def campaign(self, caller: User, name: str) -> CampaignSettings:
+        """One campaign's stored settings (what the admin page's form is filled with)."""
+        require(caller, "admin")
+        return get_campaign(self.store, str(name or "")).settings
+
     def save_campaign(self, caller: User, values: dict) -> CampaignSettings:
-        """Create the campaign named in `values`, or change the settings of an existing one."""
+        """Create the campaign named in `values`, or change the given (not None) settings of an existing one."""
         require(caller, "admin")
         unknown = sorted(set(values) - set(CAMPAIGN_FIELDS))
         if unknown:
@@ -143,8 +158,7 @@ class AdminService:
                 f"unknown campaign setting(s) {', '.join(unknown)}; known: {', '.join(CAMPAIGN_FIELDS)}"
             )
         name = str(values.get("name") or "").strip()
-        existing = {c.name for c in list_campaigns(self.store)}
-        if name in existing:
+        if name in campaign_names(self.store):
             changes = {k: v for k, v in values.items() if k != "name" and v is not None}
             saved = update_campaign(self.store, name, **changes).settings
             self.changed()
@@ -154,6 +168,19 @@ class AdminService:
         except TypeError as exc:
             raise InvalidInput(f"campaign settings: {exc}") from None
         return create_campaign(self.store, settings).settings
+
+    def save_campaign_form(self, caller: User, values: dict) -> tuple[CampaignSettings, list[str]]:
+        """Save a form that holds every setting: a new campaign takes them all, an existing one only those that
+        differ from what is stored (so an untouched field never overwrites a setting). Returns the settings and
+        the names of the settings that changed (none when the form matches the stored campaign)."""
+        require(caller, "admin")
+        name = str(values.get("name") or "").strip()
+        if name not in campaign_names(self.store):
+            return self.save_campaign(caller, {**values, "name": name}), sorted(set(values) - {"name"})
+        changes = changed_settings(get_campaign(self.store, name).settings, values)
+        if not changes:
+            return self.campaign(caller, name), []
+        return self.save_campaign(caller, {"name": name, **changes}), sorted(changes)
 
     # --- data in and out ---
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from hitl.campaigns import get_campaign
+from hitl.campaigns import campaign_names, get_campaign
 from hitl.service.access import require
 from hitl.stats import collection_report, queue_depth, throughput
 from hitl.store import Store
@@ -63,6 +63,11 @@ def _clean(x: float) -> float | None:
 class DashboardService:
     def __init__(self, store: Store):
         self.store = store
+
+    def campaigns(self, caller: User) -> list[str]:
+        """The campaigns the dashboard can show (reviewers and admins)."""
+        require(caller, "reviewer")
+        return campaign_names(self.store)
 
     def dashboard(self, caller: User, campaign: str, bucket_minutes: float = 60, buckets: int = 24) -> Dashboard:
         require(caller, "reviewer")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 
+from hitl.campaigns import campaign_names
 from hitl.errors import InvalidInput, NotFound
 from hitl.service.access import require
 from hitl.store import Store
@@ -75,9 +76,22 @@ def describe(ranking: list[int], strength: int, tie: bool, both_bad: bool, canon
     return text + (" · both bad" if both_bad else "")
 
 
+def parse_ranking(typed: str) -> list[int]:
+    """Response numbers as a reviewer types them, best first: '2 1', '2 > 1 > 3' or '2, 1'."""
+    tokens = str(typed or "")[:200].replace(",", " ").replace(">", " ").split()
+    if not all(t.isascii() and t.isdigit() for t in tokens):
+        raise InvalidInput(f"write the response numbers best first, e.g. '2 1' or '2 > 1', not {typed!r}")
+    return [int(t) for t in tokens]
+
+
 class ReviewService:
     def __init__(self, store: Store):
         self.store = store
+
+    def campaigns(self, caller: User) -> list[str]:
+        """The campaigns the review queue can be narrowed to (reviewers and admins)."""
+        require(caller, "reviewer")
+        return campaign_names(self.store)
 
     def queue(
         self,
@@ -225,15 +239,16 @@ class ReviewService:
         caller: User,
         item_id: int,
         *,
-        ranking: list[int] | None = None,
+        ranking: list[int] | str | None = None,
         tie: bool = False,
         both_bad: bool = False,
         strength: int = 2,
         note: str = "",
         accept_correction: int | None = None,
     ) -> int:
-        """Store the final label. `ranking` lists canonical response numbers (1-based) best first; a tie needs
-        none. `accept_correction` is the id of a judgment on this item whose correction becomes data."""
+        """Store the final label. `ranking` lists canonical response numbers (1-based) best first, as a list or
+        as typed ('2 1', '2 > 1'); a tie needs none. `accept_correction` is the id of a judgment on this item
+        whose correction becomes data."""
         require(caller, "reviewer")
         review = self.item(caller, item_id)
         with self.store.read() as conn:
@@ -244,7 +259,7 @@ class ReviewService:
                 raise InvalidInput("ties are only for pairwise items: rank every response")
             ids, strength = list(canonical), 0
         else:
-            numbers = [int(x) for x in (ranking or [])]
+            numbers = parse_ranking(ranking) if isinstance(ranking, str) else [int(x) for x in (ranking or [])]
             if n == 2 and len(numbers) == 1:
                 numbers.append(3 - numbers[0])  # the winner alone names the pair's order
             if sorted(numbers) != list(range(1, n + 1)):

@@ -156,3 +156,17 @@ def test_arena_vote_counts_once_and_only_before_the_reveal(client, world):
     assert (
         client.get("/api/v1/arena/leaderboard?judge=reward", headers=world.headers("rater")).json()["n_battles"] == 0
     )
+
+
+def test_campaign_lists_follow_the_roles(world):
+    """Review and dashboard pages list campaign names for reviewers; the settings table is the admin's."""
+    from hitl.errors import Forbidden
+
+    svc = world.service
+    for listing in (svc.review.campaigns, svc.dashboard.campaigns):
+        with pytest.raises(Forbidden):
+            listing(world.rater)
+        assert listing(world.reviewer) == ["demo"] and listing(world.admin) == ["demo"]
+    with pytest.raises(Forbidden):
+        svc.admin.campaigns(world.reviewer)
+    assert [c["name"] for c in svc.admin.campaigns(world.admin)] == ["demo"]

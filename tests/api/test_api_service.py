@@ -239,3 +239,20 @@ def test_the_prelabel_hint_follows_the_display_order_and_is_off_by_default(world
     shown = rating.lease(world.rater, "demo").responses
     letter = "AB"[[r.response_id for r in shown].index(preferred)]
     assert f"prefers **{letter}** (73% sure)" in again.prelabel
+
+
+def test_adjudication_takes_the_ranking_as_the_reviewer_typed_it(world):
+    """The review page hands the typed text to the service, which parses it once (as the rate page's letters)."""
+    from hitl.store.schema import adjudications, items
+
+    with world.store.read() as conn:
+        item_id, canonical = conn.execute(select(items.c.id, items.c.response_ids).order_by(items.c.id)).first()
+    review = world.service.review
+    for typed in ("2 1", "2 > 1", "2,1", " 2 "):
+        review.adjudicate(world.reviewer, item_id, ranking=typed)
+    with world.store.read() as conn:
+        stored = conn.execute(select(adjudications.c.ranking).order_by(adjudications.c.id)).scalars().all()
+    assert stored == [[canonical[1], canonical[0]]] * 4
+    for typed in ("2 x 1", "first", "21"):
+        with pytest.raises(InvalidInput, match="best first"):
+            review.adjudicate(world.reviewer, item_id, ranking=typed)
