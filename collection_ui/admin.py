@@ -3,243 +3,324 @@ prompts and responses, and export downloads through the authenticated API route.
 
     hitl serve    # then log in as an admin: http://127.0.0.1:7860/admin/
 
+One builder per tab; each returns what the page load fills in it. Every choice list comes from the core's
+tuples (roles, item kinds, pairings, layouts, formats, aggregates), so the page offers what the core accepts.
 Exports are never put in Gradio's file cache: the page shows a link to GET /api/v1/export, which checks
 the admin's session cookie and streams a freshly written file.
 """
 
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import gradio as gr
+from gradio.events import Dependency
 
 from collection_ui.api import PREFIX
 from collection_ui.common import caller, nav_markdown, page_blocks, safe_markdown, shown_errors
+from hitl.config import CampaignSettings
 from hitl.errors import HitlError
+from hitl.io import LAYOUTS
+from hitl.io.imports import PAIRINGS
+from hitl.preferences import AGGREGATES
 from hitl.service import Service
+from hitl.service.admin import DOWNLOAD_FORMATS, UPLOAD_SUFFIXES
+from hitl.store.schema import ITEM_KINDS
+from hitl.users import ROLES, User
 
 USER_HEADERS = ["user", "role", "active", "API tokens"]
-CAMPAIGN_COLUMNS = [
-    "name",
-    "item_kind",
-    "overlap",
-    "gold_rate",
-    "lease_ttl_seconds",
-    "allow_tie",
-    "allow_both_bad",
-    "require_rationale",
-    "show_prelabel",
-    "open",
-    "done",
-    "gold",
-]
-ROLES = ["rater", "reviewer", "admin"]
+COUNT_COLUMNS = ["open", "done", "gold"]
+CAMPAIGN_COLUMNS = [f.name for f in dataclasses.fields(CampaignSettings) if f.name != "guidelines"] + COUNT_COLUMNS
+NEW_CAMPAIGN = dataclasses.asdict(CampaignSettings(name=""))  # the form of a new campaign: the core's defaults
+NEW_CHOICE = ("new campaign", "")
 
 
-def _users(rows) -> list[list]:
-    return [[u.name, u.role, "yes" if u.active else "no", u.api_tokens] for u in rows]
+@dataclass(frozen=True)
+class TabView:
+    """What the page load fills in a tab: the components, and their updates for the calling admin."""
+
+    outputs: list
+    fill: Callable[[User], dict]
 
 
-def _campaigns(rows) -> list[list]:
-    return [[c[k] for k in CAMPAIGN_COLUMNS] for c in rows]
+def _users_tab(service: Service) -> TabView:
+    admin = service.admin
+    users = gr.Dataframe(headers=USER_HEADERS, interactive=False, label="Users")
+    with gr.Row():
+        new_name = gr.Textbox(label="New user name", max_lines=1, max_length=64)
+        new_role = gr.Dropdown(label="Role", choices=list(ROLES), value=ROLES[0])
+        new_password = gr.Textbox(label="Password (8+ characters)", type="password", max_length=1024)
+        add = gr.Button("Add user", variant="primary")
+    with gr.Row():
+        who = gr.Dropdown(label="User", choices=[], interactive=True)
+        role = gr.Dropdown(label="Set role", choices=list(ROLES), value=ROLES[0])
+        set_role = gr.Button("Set role")
+        disable = gr.Button("Disable")
+        enable = gr.Button("Enable")
+    with gr.Row():
+        password = gr.Textbox(label="New password", type="password", max_length=1024)
+        reset = gr.Button("Reset password")
+        token = gr.Button("Create API token")
+        revoke = gr.Button("Revoke API tokens")
+    token_out = gr.Textbox(label="New API token (shown once)", interactive=False, buttons=["copy"])
+    status = safe_markdown()
+
+    def fill(user: User) -> dict:
+        rows = admin.users(user)
+        return {
+            users: [[u.name, u.role, "yes" if u.active else "no", u.api_tokens] for u in rows],
+            who: gr.update(choices=[u.name for u in rows]),
+        }
+
+    def run(user: User, action: str, name: str, new_role: str, new_pw: str) -> tuple[str, str]:
+        """(the API token to show, the message) after one user action."""
+        if action == "role":
+            return "", f"{name} is now a {admin.set_role(user, name, new_role).role}."
+        if action in ("disable", "enable"):
+            admin.set_active(user, name, action == "enable")
+            return "", f"{name} is {action}d."
+        if action == "password":
+            admin.reset_password(user, name, new_pw)
+            return "", f"The password of {name} was reset; their sessions were ended."
+        if action == "token":
+            made = admin.create_token(user, name, "web")
+            return made, f"New API token for {name}: copy it now, it is not shown again."
+        return "", f"Revoked {admin.revoke_tokens(user, name)} API token(s) of {name}."
+
+    def act(action: str):
+        def handler(name, chosen_role, new_pw, request: gr.Request):
+            with shown_errors():
+                user = caller(service, request, "admin")
+                if not name:
+                    raise gr.Error("Pick a user first.")
+                shown_token, message = run(user, action, name, chosen_role, new_pw)
+                return {**fill(user), token_out: shown_token, status: message, password: ""}
+
+        return handler
+
+    def add_user(name, chosen_role, new_pw, request: gr.Request):
+        with shown_errors():
+            user = caller(service, request, "admin")
+            made = admin.add_user(user, name, chosen_role, new_pw)
+            return {**fill(user), status: f"Added {made.name} ({made.role}).", new_name: "", new_password: ""}
+
+    refreshed = [users, who]
+    add.click(
+        add_user,
+        [new_name, new_role, new_password],
+        [*refreshed, status, new_name, new_password],
+        api_visibility="private",
+    )
+    buttons = {
+        "role": set_role,
+        "disable": disable,
+        "enable": enable,
+        "password": reset,
+        "token": token,
+        "revoke": revoke,
+    }
+    for action, button in buttons.items():
+        button.click(
+            act(action), [who, role, password], [*refreshed, token_out, status, password], api_visibility="private"
+        )
+    return TabView(refreshed, fill)
+
+
+def _campaign_form() -> dict:
+    """The settings form, one component per CampaignSettings field (by name, so values never shift places),
+    showing a new campaign's defaults until a campaign is picked."""
+    new = NEW_CAMPAIGN
+    with gr.Row():
+        name = gr.Textbox(label="Campaign name (new)", max_lines=1, max_length=128, elem_id="hitl-campaign-name")
+        kind = gr.Dropdown(
+            label="Item kind", choices=list(ITEM_KINDS), value=new["item_kind"], elem_id="hitl-campaign-kind"
+        )
+        overlap = gr.Number(
+            label="Overlap", value=new["overlap"], precision=0, minimum=1, maximum=100, elem_id="hitl-campaign-overlap"
+        )
+        gold = gr.Number(label="Gold rate", value=new["gold_rate"], minimum=0, maximum=1)
+        ttl = gr.Number(label="Lease TTL (s)", value=new["lease_ttl_seconds"], minimum=1)
+    with gr.Row():
+        tie = gr.Checkbox(label="Allow tie", value=new["allow_tie"])
+        bad = gr.Checkbox(label="Allow both bad", value=new["allow_both_bad"])
+        why = gr.Checkbox(label="Rationale required for tie / both bad", value=new["require_rationale"])
+        hint = gr.Checkbox(label="Show reward-model hint", value=new["show_prelabel"])
+    guidelines = gr.Textbox(
+        label="Guidelines (Markdown)",
+        value=new["guidelines"],
+        lines=6,
+        max_length=100_000,
+        elem_id="hitl-campaign-guidelines",
+    )
+    return {
+        "name": name,
+        "guidelines": guidelines,
+        "item_kind": kind,
+        "overlap": overlap,
+        "gold_rate": gold,
+        "lease_ttl_seconds": ttl,
+        "allow_tie": tie,
+        "allow_both_bad": bad,
+        "require_rationale": why,
+        "show_prelabel": hint,
+    }
+
+
+def _campaigns_tab(service: Service) -> tuple[TabView, Dependency]:
+    """The Campaigns tab and its save event (after which the page refreshes the other tabs' pickers)."""
+    admin = service.admin
+    table = gr.Dataframe(headers=CAMPAIGN_COLUMNS, interactive=False, label="Campaigns")
+    pick = gr.Dropdown(
+        label="Campaign to edit", choices=[NEW_CHOICE], value="", interactive=True, elem_id="hitl-campaign-pick"
+    )
+    form = _campaign_form()
+    save = gr.Button("Save campaign", variant="primary", elem_id="hitl-campaign-save")
+    status = safe_markdown(elem_id="hitl-campaign-status")
+
+    def filled(values: dict, existing: bool) -> dict:
+        # An existing campaign keeps its name (it is its key); a new one is named here.
+        named = gr.update(value=values["name"], interactive=not existing)
+        return {**{form[k]: v for k, v in values.items()}, form["name"]: named}
+
+    def fill(user: User, picked: str | None = None) -> dict:
+        rows = admin.campaigns(user)
+        choices = [NEW_CHOICE, *[(c["name"], c["name"]) for c in rows]]
+        return {
+            table: [[c[k] for k in CAMPAIGN_COLUMNS] for c in rows],
+            pick: gr.update(choices=choices) if picked is None else gr.update(choices=choices, value=picked),
+        }
+
+    def choose(name: str, request: gr.Request):
+        with shown_errors():
+            user = caller(service, request, "admin")
+            if not name:
+                return {**filled(NEW_CAMPAIGN, False), status: ""}
+            return {**filled(dataclasses.asdict(admin.campaign(user, name)), True), status: ""}
+
+    def save_campaign(data: dict, request: gr.Request):
+        with shown_errors():
+            user = caller(service, request, "admin")
+            values = {k: data[c] for k, c in form.items()}
+            existing = bool(data[pick])
+            if existing:
+                values["name"] = data[pick]  # the picked campaign, whatever the (locked) name box says
+            saved, changed = admin.save_campaign_form(user, values, new=not existing)
+            if not existing:
+                message = f"Created campaign {saved.name}."
+            elif changed:
+                message = f"Saved campaign {saved.name}: {', '.join(changed)} changed."
+            else:
+                message = f"Nothing to save: campaign {saved.name} already has these settings."
+            shown = filled(dataclasses.asdict(saved), True)
+            return {**fill(user, saved.name), **shown, status: message}
+
+    form_outputs = list(form.values())
+    pick.input(choose, pick, [*form_outputs, status], api_visibility="private")
+    saved = save.click(
+        save_campaign, {pick, *form_outputs}, [table, pick, *form_outputs, status], api_visibility="private"
+    )
+    view = TabView([table, pick], fill)
+    return view, saved
+
+
+def _uploads_tab(service: Service) -> TabView:
+    admin = service.admin
+    gr.Markdown(
+        f"JSONL, CSV or Parquet, up to {service.settings.max_upload_mb:g} MB. A bad record stores "
+        "nothing and names its line."
+    )
+    with gr.Row():
+        with gr.Column():
+            prompts_file = gr.File(label="Prompts", file_types=list(UPLOAD_SUFFIXES))
+            tags = gr.Textbox(label="Tags for every prompt (comma-separated)", max_lines=1, max_length=1000)
+            load_prompts = gr.Button("Import prompts")
+        with gr.Column():
+            responses_file = gr.File(label="Responses", file_types=list(UPLOAD_SUFFIXES))
+            campaign = gr.Dropdown(label="Make items in campaign", choices=[], interactive=True)
+            model = gr.Textbox(label="Model version (for records without `model`)", max_lines=1)
+            pairing = gr.Dropdown(label="Pairing", choices=list(PAIRINGS), value=PAIRINGS[0])
+            load_responses = gr.Button("Import responses")
+    status = safe_markdown(elem_id="hitl-upload-status")
+
+    def fill(user: User) -> dict:
+        return {campaign: gr.update(choices=admin.campaign_names(user))}
+
+    def imported(user, kind: str, path, **options) -> str:
+        if not path:
+            return "Choose a file first."
+        try:
+            return admin.import_path(user, kind, path, **options).summary()
+        except HitlError as exc:
+            return f"**Nothing was imported.** {exc}"
+
+    def import_prompts(path, tag_text, request: gr.Request):
+        with shown_errors():
+            user = caller(service, request, "admin")
+            return imported(user, "prompts", path, tags=[t.strip() for t in (tag_text or "").split(",") if t.strip()])
+
+    def import_responses(path, name, version, how, request: gr.Request):
+        with shown_errors():
+            user = caller(service, request, "admin")
+            return imported(user, "responses", path, campaign=name or None, model=version or None, pairing=how)
+
+    load_prompts.click(import_prompts, [prompts_file, tags], status, api_visibility="private")
+    load_responses.click(
+        import_responses, [responses_file, campaign, model, pairing], status, api_visibility="private"
+    )
+    return TabView([campaign], fill)
+
+
+def _export_tab(service: Service) -> TabView:
+    with gr.Row():
+        campaign = gr.Dropdown(label="Campaign", choices=[], interactive=True)
+        layout = gr.Dropdown(label="Layout", choices=list(LAYOUTS), value=LAYOUTS[0])
+        fmt = gr.Dropdown(label="Format", choices=list(DOWNLOAD_FORMATS), value=DOWNLOAD_FORMATS[0])
+        aggregate = gr.Dropdown(label="Aggregate (pairs)", choices=list(AGGREGATES), value=AGGREGATES[0])
+    link = gr.Button("Make download link")
+    download = safe_markdown(elem_id="hitl-export-link")
+
+    def fill(user: User) -> dict:
+        return {campaign: gr.update(choices=service.admin.campaign_names(user))}
+
+    def make_link(name, shape, kind, how, request: gr.Request):
+        with shown_errors():
+            caller(service, request, "admin")
+            query = {"layout": shape, "format": kind}
+            if name:
+                query["campaign"] = name
+            if shape == "pairs":
+                query["aggregate"] = how
+            return f"[Download {name or 'all campaigns'} ({shape}, {kind})]({PREFIX}/export?{urlencode(query)})"
+
+    link.click(make_link, [campaign, layout, fmt, aggregate], download, api_visibility="private")
+    return TabView([campaign], fill)
 
 
 def build(service: Service) -> gr.Blocks:
-    admin = service.admin
-
     with page_blocks("admin") as page:
         nav = safe_markdown(elem_classes=["hitl-nav"])
         with gr.Tab("Users"):
-            users = gr.Dataframe(headers=USER_HEADERS, interactive=False, label="Users")
-            with gr.Row():
-                new_name = gr.Textbox(label="New user name", max_lines=1, max_length=64)
-                new_role = gr.Dropdown(label="Role", choices=ROLES, value="rater")
-                new_password = gr.Textbox(label="Password (8+ characters)", type="password", max_length=1024)
-                add = gr.Button("Add user", variant="primary")
-            with gr.Row():
-                who = gr.Dropdown(label="User", choices=[], interactive=True)
-                role = gr.Dropdown(label="Set role", choices=ROLES, value="rater")
-                set_role = gr.Button("Set role")
-                disable = gr.Button("Disable")
-                enable = gr.Button("Enable")
-            with gr.Row():
-                password = gr.Textbox(label="New password", type="password", max_length=1024)
-                reset = gr.Button("Reset password")
-                token = gr.Button("Create API token")
-                revoke = gr.Button("Revoke API tokens")
-            token_out = gr.Textbox(label="New API token (shown once)", interactive=False, buttons=["copy"])
-            user_status = safe_markdown()
+            users = _users_tab(service)
         with gr.Tab("Campaigns"):
-            campaigns = gr.Dataframe(headers=CAMPAIGN_COLUMNS, interactive=False, label="Campaigns")
-            with gr.Row():
-                c_name = gr.Textbox(label="Campaign name (new or existing)", max_lines=1, max_length=128)
-                c_kind = gr.Dropdown(label="Item kind", choices=["pairwise", "ranking"], value="pairwise")
-                c_overlap = gr.Number(label="Overlap", value=3, precision=0, minimum=1, maximum=100)
-                c_gold = gr.Number(label="Gold rate", value=0.1, minimum=0, maximum=1)
-                c_ttl = gr.Number(label="Lease TTL (s)", value=600, minimum=1)
-            with gr.Row():
-                c_tie = gr.Checkbox(label="Allow tie", value=True)
-                c_bad = gr.Checkbox(label="Allow both bad", value=True)
-                c_why = gr.Checkbox(label="Rationale required for tie / both bad")
-                c_hint = gr.Checkbox(label="Show reward-model hint")
-            c_guidelines = gr.Textbox(label="Guidelines (Markdown)", lines=6, max_length=100_000)
-            save = gr.Button("Save campaign", variant="primary")
-            campaign_status = safe_markdown()
+            campaigns, saved = _campaigns_tab(service)
         with gr.Tab("Uploads"):
-            gr.Markdown(
-                f"JSONL, CSV or Parquet, up to {service.settings.max_upload_mb:g} MB. A bad record stores "
-                "nothing and names its line."
-            )
-            with gr.Row():
-                with gr.Column():
-                    prompts_file = gr.File(
-                        label="Prompts", file_types=[".jsonl", ".json", ".ndjson", ".csv", ".parquet"]
-                    )
-                    tags = gr.Textbox(label="Tags for every prompt (comma-separated)", max_lines=1, max_length=1000)
-                    load_prompts = gr.Button("Import prompts")
-                with gr.Column():
-                    responses_file = gr.File(
-                        label="Responses", file_types=[".jsonl", ".json", ".ndjson", ".csv", ".parquet"]
-                    )
-                    r_campaign = gr.Dropdown(label="Make items in campaign", choices=[], interactive=True)
-                    r_model = gr.Textbox(label="Model version (for records without `model`)", max_lines=1)
-                    r_pairing = gr.Dropdown(
-                        label="Pairing", choices=["all-pairs", "consecutive", "none"], value="all-pairs"
-                    )
-                    load_responses = gr.Button("Import responses")
-            upload_status = safe_markdown(elem_id="hitl-upload-status")
+            uploads = _uploads_tab(service)
         with gr.Tab("Export"):
-            with gr.Row():
-                e_campaign = gr.Dropdown(label="Campaign", choices=[], interactive=True)
-                e_layout = gr.Dropdown(label="Layout", choices=["pairs", "unpaired", "raw"], value="pairs")
-                e_format = gr.Dropdown(label="Format", choices=["jsonl", "parquet"], value="jsonl")
-                e_aggregate = gr.Dropdown(
-                    label="Aggregate (pairs)", choices=["all", "majority", "dawid_skene"], value="all"
-                )
-            link = gr.Button("Make download link")
-            download = safe_markdown(elem_id="hitl-export-link")
-
-        def lists(user) -> list:
-            names = [c["name"] for c in admin.campaigns(user)]
-            people = [u.name for u in admin.users(user)]
-            return [
-                _users(admin.users(user)),
-                gr.update(choices=people),
-                _campaigns(admin.campaigns(user)),
-                gr.update(choices=names),
-                gr.update(choices=names),
-            ]
-
-        refreshed = [users, who, campaigns, r_campaign, e_campaign]
+            export = _export_tab(service)
+        tabs = (users, campaigns, uploads, export)
 
         def load(request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "admin")
-                return [nav_markdown(user, "admin"), *lists(user)]
+                return {nav: nav_markdown(user, "admin"), **{k: v for tab in tabs for k, v in tab.fill(user).items()}}
 
-        def user_action(action):
-            def handler(name, chosen_role, new_pw, request: gr.Request):
-                with shown_errors():
-                    user = caller(service, request, "admin")
-                    if not name:
-                        raise gr.Error("Pick a user first.")
-                    shown_token, message = "", ""
-                    if action == "role":
-                        message = f"{name} is now a {admin.set_role(user, name, chosen_role).role}."
-                    elif action in ("disable", "enable"):
-                        admin.set_active(user, name, action == "enable")
-                        message = f"{name} is {action}d."
-                    elif action == "password":
-                        admin.reset_password(user, name, new_pw)
-                        message = f"The password of {name} was reset; their sessions were ended."
-                    elif action == "token":
-                        shown_token = admin.create_token(user, name, "web")
-                        message = f"New API token for {name}: copy it now, it is not shown again."
-                    else:
-                        message = f"Revoked {admin.revoke_tokens(user, name)} API token(s) of {name}."
-                    return [*lists(user), shown_token, message, ""]
-
-            return handler
-
-        def add_user(name, chosen_role, new_pw, request: gr.Request):
+        def pickers(request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "admin")
-                made = admin.add_user(user, name, chosen_role, new_pw)
-                return [*lists(user), f"Added {made.name} ({made.role}).", "", ""]
+                return {**uploads.fill(user), **export.fill(user)}
 
-        def save_campaign(name, kind, overlap, gold, ttl, tie, bad, why, hint, guide, request: gr.Request):
-            with shown_errors():
-                user = caller(service, request, "admin")
-                values = {
-                    "name": (name or "").strip(),
-                    "item_kind": kind,
-                    "overlap": int(overlap or 0),
-                    "gold_rate": float(gold or 0),
-                    "lease_ttl_seconds": float(ttl or 0),
-                    "allow_tie": tie,
-                    "allow_both_bad": bad,
-                    "require_rationale": why,
-                    "show_prelabel": hint,
-                    "guidelines": guide or "",
-                }
-                saved = admin.save_campaign(user, values)
-                return [*lists(user), f"Saved campaign {saved.name}."]
-
-        def imported(user, kind: str, path, **options) -> str:
-            if not path:
-                return "Choose a file first."
-            try:
-                return admin.import_path(user, kind, path, **options).summary()
-            except HitlError as exc:
-                return f"**Nothing was imported.** {exc}"
-
-        def import_prompts(path, tag_text, request: gr.Request):
-            with shown_errors():
-                user = caller(service, request, "admin")
-                return imported(
-                    user, "prompts", path, tags=[t.strip() for t in (tag_text or "").split(",") if t.strip()]
-                )
-
-        def import_responses(path, name, model, pairing, request: gr.Request):
-            with shown_errors():
-                user = caller(service, request, "admin")
-                return imported(user, "responses", path, campaign=name or None, model=model or None, pairing=pairing)
-
-        def make_link(name, layout, fmt, aggregate, request: gr.Request):
-            with shown_errors():
-                caller(service, request, "admin")
-                query = {"layout": layout, "format": fmt}
-                if name:
-                    query["campaign"] = name
-                if layout == "pairs":
-                    query["aggregate"] = aggregate
-                url = f"{PREFIX}/export?{urlencode(query)}"
-                return f"[Download {name or 'all campaigns'} ({layout}, {fmt})]({url})"
-
-        page.load(load, None, [nav, *refreshed], api_visibility="private")
-        new_user = [new_name, new_role, new_password]
-        add.click(add_user, new_user, [*refreshed, user_status, new_name, new_password], api_visibility="private")
-        picked = [who, role, password]
-        after_action = [*refreshed, token_out, user_status, password]
-        for button, action in (
-            (set_role, "role"),
-            (disable, "disable"),
-            (enable, "enable"),
-            (reset, "password"),
-            (token, "token"),
-            (revoke, "revoke"),
-        ):
-            button.click(user_action(action), picked, after_action, api_visibility="private")
-        save.click(
-            save_campaign,
-            [c_name, c_kind, c_overlap, c_gold, c_ttl, c_tie, c_bad, c_why, c_hint, c_guidelines],
-            [*refreshed, campaign_status],
-            api_visibility="private",
-        )
-        load_prompts.click(import_prompts, [prompts_file, tags], upload_status, api_visibility="private")
-        load_responses.click(
-            import_responses,
-            [responses_file, r_campaign, r_model, r_pairing],
-            upload_status,
-            api_visibility="private",
-        )
-        link.click(make_link, [e_campaign, e_layout, e_format, e_aggregate], download, api_visibility="private")
+        page.load(load, None, [nav, *[c for tab in tabs for c in tab.outputs]], api_visibility="private")
+        # A new campaign shows up in the other tabs' campaign pickers at once.
+        saved.success(pickers, None, [*uploads.outputs, *export.outputs], api_visibility="private")
     return page

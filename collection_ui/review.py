@@ -77,7 +77,13 @@ def build(service: Service) -> gr.Blocks:
         item_id = gr.State(None)
         nav = safe_markdown(elem_classes=["hitl-nav"])
         with gr.Row():
-            campaign = gr.Dropdown(label="Campaign", choices=[("all campaigns", "")], value="", interactive=True)
+            campaign = gr.Dropdown(
+                label="Campaign",
+                choices=[("all campaigns", "")],
+                value="",
+                interactive=True,
+                elem_id="hitl-review-campaign",
+            )
             rater = gr.Textbox(label="Rater", max_lines=1, max_length=64)
             flag = gr.Dropdown(label="Flag", choices=[("any", ""), *[(f, f) for f in FLAGS]], value="")
             reason = gr.Dropdown(label="Reason", choices=[("any", ""), *[(r, r) for r in REASONS]], value="")

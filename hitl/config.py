@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import yaml
 
 from hitl.errors import InvalidInput
+from hitl.store.schema import ITEM_KINDS
 
 T = TypeVar("T")
 
@@ -51,8 +52,8 @@ class CampaignSettings:
     def validate(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name) or len(self.name) > 128:
             raise InvalidInput(f"campaign name {self.name!r}: use 1-128 letters, digits, '-', '_' or '.'")
-        if self.item_kind not in ("pairwise", "ranking"):
-            raise InvalidInput(f"item_kind must be 'pairwise' or 'ranking', not {self.item_kind!r}")
+        if self.item_kind not in ITEM_KINDS:
+            raise InvalidInput(f"item_kind must be one of {', '.join(ITEM_KINDS)}, not {self.item_kind!r}")
         if not 1 <= self.overlap <= 100:
             raise InvalidInput(f"overlap must be between 1 and 100, not {self.overlap}")
         if not 0.0 <= self.gold_rate <= 1.0:

@@ -21,7 +21,11 @@ from collection_ui.api.schemas import (
     UserOut,
 )
 from hitl.errors import InvalidInput
+from hitl.io import LAYOUTS
+from hitl.io.imports import PAIRINGS
+from hitl.preferences import AGGREGATES, BOTH_BAD, TIES
 from hitl.service import Service
+from hitl.service.admin import DOWNLOAD_FORMATS
 from hitl.users import User
 
 UserName = Path(min_length=1, max_length=64)  # every use is named `name` (see review_routes._id)
@@ -87,7 +91,7 @@ def admin_router(service: Service, caller) -> APIRouter:
         file: UploadFile = File(description="Records with `prompt_id` or `prompt`, `response`, optional `model`."),
         campaign: str = Form(default="", max_length=128),
         model: str = Form(default="", max_length=255),
-        pairing: Literal["all-pairs", "consecutive", "none"] = Form(default="all-pairs"),
+        pairing: Literal[PAIRINGS] = Form(default=PAIRINGS[0]),  # type: ignore[valid-type]
         user: User = Depends(caller),
     ) -> ImportOut:
         report = admin.import_upload(
@@ -98,11 +102,11 @@ def admin_router(service: Service, caller) -> APIRouter:
     @router.get("/export", response_class=FileResponse, responses={200: {"content": {"application/octet-stream": {}}}})
     def export(
         campaign: str | None = Query(default=None, max_length=128),
-        layout: Literal["pairs", "unpaired", "raw"] = "pairs",
-        format: Literal["jsonl", "parquet"] = "jsonl",
-        aggregate: Literal["all", "majority", "dawid_skene"] = "all",
-        ties: Literal["drop", "half"] = "drop",
-        both_bad: Literal["drop", "keep"] = "drop",
+        layout: Literal[LAYOUTS] = LAYOUTS[0],  # type: ignore[valid-type]
+        format: Literal[DOWNLOAD_FORMATS] = DOWNLOAD_FORMATS[0],  # type: ignore[valid-type]
+        aggregate: Literal[AGGREGATES] = AGGREGATES[0],  # type: ignore[valid-type]
+        ties: Literal[TIES] = TIES[0],  # type: ignore[valid-type]
+        both_bad: Literal[BOTH_BAD] = BOTH_BAD[0],  # type: ignore[valid-type]
         user: User = Depends(caller),
     ) -> FileResponse:
         """Download judgments as training data (admin; token, or the admin page's session)."""

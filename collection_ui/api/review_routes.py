@@ -23,6 +23,8 @@ from collection_ui.api.schemas import (
     VoteBody,
 )
 from hitl.service import Service
+from hitl.service.review import REASONS
+from hitl.store.schema import ARENA_JUDGES
 from hitl.users import User
 
 
@@ -66,7 +68,7 @@ def review_router(service: Service, caller) -> APIRouter:
         campaign: str | None = Query(default=None, max_length=128),
         rater: str | None = Query(default=None, max_length=64),
         flag: str | None = Query(default=None, max_length=64),
-        reason: Literal["disagreement", "flags", "failed_gold", "correction"] | None = None,
+        reason: Literal[REASONS] | None = None,  # type: ignore[valid-type]
         user: User = Depends(caller),
     ) -> list[ReviewRowOut]:
         """Items with disagreement, flags or a missed gold answer, newest first."""
@@ -99,7 +101,7 @@ def review_router(service: Service, caller) -> APIRouter:
 
     @router.get("/arena/leaderboard", response_model=BoardOut, tags=["arena"])
     def leaderboard(
-        judge: Literal["human", "reward"] = "human",
+        judge: Literal[ARENA_JUDGES] = ARENA_JUDGES[0],  # type: ignore[valid-type]
         rounds: int = Query(default=200, ge=0, le=2000),
         user: User = Depends(caller),
     ) -> BoardOut:

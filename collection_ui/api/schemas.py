@@ -8,9 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hitl.config import FLAGS
+from hitl.service.rating import CHOICE_LABELS
+from hitl.store.schema import ITEM_KINDS, ROLES
 
+# The allowed values come from the core's tuples (a Literal of a tuple lists its members), never retyped here.
 Flag = Literal[FLAGS]  # type: ignore[valid-type]
-Choice = Literal["a_much", "a", "tie", "b", "b_much", "both_bad"]
+Choice = Literal[tuple(CHOICE_LABELS)]  # type: ignore[valid-type]
+Role = Literal[ROLES]  # type: ignore[valid-type]
+ItemKind = Literal[ITEM_KINDS]  # type: ignore[valid-type]
 Text = Field(default="", max_length=5000)
 
 
@@ -96,13 +101,13 @@ class MeOut(BaseModel):
 
 class NewUserBody(Body):
     name: str = Field(min_length=1, max_length=64)
-    role: Literal["rater", "reviewer", "admin"] = "rater"
+    role: Role = ROLES[0]
     password: str = Field(min_length=8, max_length=1024)
 
 
 class UserChangeBody(Body):
     active: bool | None = None
-    role: Literal["rater", "reviewer", "admin"] | None = None
+    role: Role | None = None
     password: str | None = Field(default=None, min_length=8, max_length=1024)
 
 
@@ -121,7 +126,7 @@ class CountOut(BaseModel):
 class CampaignBody(Body):
     name: str = Field(min_length=1, max_length=128)
     guidelines: str | None = Field(default=None, max_length=100_000)
-    item_kind: Literal["pairwise", "ranking"] | None = None
+    item_kind: ItemKind | None = None
     overlap: int | None = Field(default=None, ge=1, le=100)
     gold_rate: float | None = Field(default=None, ge=0, le=1)
     lease_ttl_seconds: float | None = Field(default=None, ge=1, le=7 * 24 * 3600)

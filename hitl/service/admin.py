@@ -31,7 +31,7 @@ from hitl.campaigns import (
     update_campaign,
 )
 from hitl.config import CampaignSettings
-from hitl.errors import Forbidden, HitlError, InvalidInput
+from hitl.errors import Conflict, Forbidden, HitlError, InvalidInput
 from hitl.io import ImportReport
 from hitl.service.access import require
 from hitl.service.sessions import end_sessions_of
@@ -144,6 +144,11 @@ class AdminService:
         require(caller, "admin")
         return [{**dataclasses.asdict(c.settings), **item_counts(self.store, c)} for c in list_campaigns(self.store)]
 
+    def campaign_names(self, caller: User) -> list[str]:
+        """Every campaign's name, for the admin page's pickers (cheaper than the table of counts)."""
+        require(caller, "admin")
+        return campaign_names(self.store)
+
     def campaign(self, caller: User, name: str) -> CampaignSettings:
         """One campaign's stored settings (what the admin page's form is filled with)."""
         require(caller, "admin")
@@ -169,15 +174,18 @@ class AdminService:
             raise InvalidInput(f"campaign settings: {exc}") from None
         return create_campaign(self.store, settings).settings
 
-    def save_campaign_form(self, caller: User, values: dict) -> tuple[CampaignSettings, list[str]]:
-        """Save a form that holds every setting: a new campaign takes them all, an existing one only those that
-        differ from what is stored (so an untouched field never overwrites a setting). Returns the settings and
-        the names of the settings that changed (none when the form matches the stored campaign)."""
+    def save_campaign_form(self, caller: User, values: dict, *, new: bool) -> tuple[CampaignSettings, list[str]]:
+        """Save the admin page's form, which holds every setting. `new`: create the campaign from them all
+        (Conflict if the name is taken). Otherwise change only the settings that differ from the stored ones, so
+        a field the admin did not touch never overwrites a setting. Returns the settings and the names of the
+        settings that changed (none when the form matches the stored campaign)."""
         require(caller, "admin")
         name = str(values.get("name") or "").strip()
-        if name not in campaign_names(self.store):
+        if new:
+            if name in campaign_names(self.store):
+                raise Conflict(f"campaign {name!r} already exists: pick it in the list to change its settings")
             return self.save_campaign(caller, {**values, "name": name}), sorted(set(values) - {"name"})
-        changes = changed_settings(get_campaign(self.store, name).settings, values)
+        changes = changed_settings(self.campaign(caller, name), values)
         if not changes:
             return self.campaign(caller, name), []
         return self.save_campaign(caller, {"name": name, **changes}), sorted(changes)

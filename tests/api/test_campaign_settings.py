@@ -115,9 +115,13 @@ def test_saving_a_changed_overlap_from_the_form_keeps_a_ranking_campaign_whole(w
     add_items(world.store, get_campaign(world.store, "ranked"), 1, k=3)
     form = dataclasses.asdict(admin.campaign(world.admin, "ranked"))  # what fills the form
     assert form["item_kind"] == "ranking" and form["guidelines"] == "Rank them all."
-    saved, changed = admin.save_campaign_form(world.admin, {**form, "overlap": 4})
+    saved, changed = admin.save_campaign_form(world.admin, {**form, "overlap": 4}, new=False)
     assert changed == ["overlap"]
     assert (saved.item_kind, saved.guidelines, saved.overlap) == ("ranking", "Rank them all.", 4)
-    assert admin.save_campaign_form(world.admin, {**form, "overlap": 4})[1] == []  # saved twice: nothing new
+    assert (
+        admin.save_campaign_form(world.admin, {**form, "overlap": 4}, new=False)[1] == []
+    )  # saved twice: nothing new
+    with pytest.raises(Conflict, match="already exists"):
+        admin.save_campaign_form(world.admin, {**form, "overlap": 4}, new=True)  # a new campaign needs a new name
     with pytest.raises(Forbidden):
         admin.campaign(world.reviewer, "ranked")

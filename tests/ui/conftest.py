@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct-horse-battery"
+RANKED_GUIDE = "Rank **all three**, best first."
 PAYLOADS = [
     "<script>window.__pwned = 'script'</script>Plain words after a script tag.",
     "<img src=x onerror=\"window.__pwned='img'\"> and an image that fails",
@@ -71,6 +72,9 @@ def _seed(store) -> None:
         create_user(store, name, role, PASSWORD)
     demo = create_campaign(store, CampaignSettings(name="demo", overlap=1, gold_rate=0.0, guidelines="**Be fair.**"))
     xss = create_campaign(store, CampaignSettings(name="xss", overlap=1, gold_rate=0.0))
+    ranked = create_campaign(
+        store, CampaignSettings(name="ranked", item_kind="ranking", overlap=1, gold_rate=0.0, guidelines=RANKED_GUIDE)
+    )
     with store.write() as conn:
         for i in range(4):
             pid = add_prompt(conn, text=f"Explain idea number {i}")
@@ -81,6 +85,9 @@ def _seed(store) -> None:
             texts = [PAYLOADS[k], PAYLOADS[(k + 2) % len(PAYLOADS)] + " (second)"]
             rids = [add_response(conn, prompt_id=pid, text=t) for t in texts]
             add_item(conn, campaign_id=xss.id, prompt_id=pid, response_ids=rids, item_kind="pairwise")
+        pid = add_prompt(conn, text="Rank these three")
+        rids = [add_response(conn, prompt_id=pid, text=f"Ranked answer {j}") for j in range(3)]
+        add_item(conn, campaign_id=ranked.id, prompt_id=pid, response_ids=rids, item_kind="ranking")
         models = [register_model_version(conn, kind="policy", name=n) for n in ("base", "tuned")]
         for i in range(3):
             pid = add_prompt(conn, text=f"Arena question {i}")

@@ -164,3 +164,38 @@ def test_every_page_draws_for_an_admin(site, page, tmp_path):
             page.keyboard.press("Enter")
             page.wait_for_function("() => document.body.innerText.includes('Vote counted')")
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+
+
+def test_admin_edits_a_ranking_campaign_from_its_stored_settings(site, page, tmp_path):
+    """The form is filled from the stored campaign, and saving an overlap change changes nothing else."""
+    from hitl.campaigns import get_campaign
+    from tests.ui.conftest import RANKED_GUIDE
+
+    site.login(page, "ada", then="/admin/")
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg="API tokens")
+    page.get_by_role("tab", name="Campaigns").click()
+    page.click("#hitl-campaign-pick input")
+    page.get_by_role("option", name="ranked", exact=True).click()
+    page.wait_for_function(
+        "t => document.querySelector('#hitl-campaign-guidelines textarea').value === t", arg=RANKED_GUIDE
+    )
+    assert page.input_value("#hitl-campaign-kind input") == "ranking"
+    assert page.input_value("#hitl-campaign-name input") == "ranked"
+    page.fill("#hitl-campaign-overlap input", "4")
+    page.click("#hitl-campaign-save")
+    page.wait_for_function("() => document.querySelector('#hitl-campaign-status').innerText.includes('Saved')")
+    assert "overlap changed" in _text(page, "#hitl-campaign-status")
+    page.screenshot(path=str(tmp_path / "admin-campaign.png"), full_page=True)
+    stored = get_campaign(site.store, "ranked").settings
+    assert (stored.item_kind, stored.guidelines, stored.overlap) == ("ranking", RANKED_GUIDE, 4)
+
+
+def test_a_reviewer_opens_review_and_dashboard_with_their_campaigns(site, page):
+    site.login(page, "vera")
+    page.goto(f"{site.url}/dashboard/")
+    for text in ("logged in as", "Krippendorff"):  # the headline of the first campaign: the list reached the page
+        page.wait_for_function("t => document.body.innerText.includes(t)", arg=text)
+    page.goto(f"{site.url}/review/")
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg="logged in as")
+    page.click("#hitl-review-campaign input")
+    assert page.get_by_role("option", name="ranked", exact=True).count() == 1

@@ -62,3 +62,16 @@ def test_one_key_map_names_the_keys_on_every_page():
     assert rate.render(view, _item(3, ranked), None, "")[view.choice]["choices"] == [
         (f"All bad [{KEY_OF_CHOICE['both_bad']}]", "both_bad")
     ]
+
+
+def test_the_admin_form_has_one_field_per_campaign_setting():
+    import dataclasses
+
+    from collection_ui import admin
+    from hitl.config import CampaignSettings
+
+    with gr.Blocks():
+        form = admin._campaign_form()
+    assert list(form) == [f.name for f in dataclasses.fields(CampaignSettings)]
+    defaults = {k: v for k, v in admin.NEW_CAMPAIGN.items() if k != "name"}
+    assert {k: form[k].value for k in defaults} == defaults  # a new campaign's defaults until one is picked
