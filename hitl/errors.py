@@ -33,3 +33,9 @@ class LeaseError(HitlError):
     """A submit, skip or release on a lease that is expired, already used, released or someone else's."""
 
     status_code = 409
+
+
+class TrainingDiverged(HitlError):
+    """A training run's loss or weights went non-finite: nothing was saved or registered."""
+
+    status_code = 422

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
@@ -19,6 +20,7 @@ from hitl.campaigns import get_campaign
 from hitl.catalog import register_model_version
 from hitl.errors import InvalidInput
 from hitl.store import Store
+from hitl.store.chunks import in_chunks
 from hitl.store.schema import model_versions, responses
 from policy.config import GenerationSettings
 from policy.models import ResolvedModel, resolve
@@ -102,11 +104,10 @@ def resolve_named(store: Store, spec: str, progress: bool = True) -> ResolvedMod
 
 def stored_answers(conn: Connection, version_id: int, prompt_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
     found: dict[int, list[tuple[int, str]]] = {}
-    ids = sorted(set(prompt_ids))
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(sorted(set(prompt_ids))):
         rows = conn.execute(
             select(responses.c.id, responses.c.prompt_id, responses.c.text)
-            .where(responses.c.model_version_id == version_id, responses.c.prompt_id.in_(ids[start : start + 500]))
+            .where(responses.c.model_version_id == version_id, responses.c.prompt_id.in_(chunk))
             .order_by(responses.c.id)
         )
         for rid, pid, text in rows:
@@ -148,7 +149,24 @@ def _plan_against(
     return _Against(spec, row.id if row else None, model, missing)
 
 
-def fill_queue(
+@dataclass
+class PreparedFill:
+    """A checked and generated fill, not stored yet: `store_fill` writes it inside the caller's transaction, so
+    several fills (the loop's parts of one round) can be stored all together or not at all."""
+
+    target: Any  # hitl.campaigns.Campaign
+    records: list[PromptRecord]
+    mine: ResolvedModel
+    samples: list
+    other: _Against | None
+    their_samples: list
+    pairing: str
+    priority: float
+    source: str
+    seconds: float
+
+
+def prepare_fill(
     store: Store,
     *,
     model: str,
@@ -162,8 +180,9 @@ def fill_queue(
     progress: bool = True,
     source: str = "hitl generate",
     sampler: Sampler | None = None,
-) -> FillReport:
-    """Generate `settings.n` samples per prompt with `model` and queue them as items of `campaign`."""
+) -> PreparedFill:
+    """Check the request, then generate `settings.n` samples per prompt with `model` (and the missing answers of
+    `against`); nothing is written."""
     settings.validate()
     if pairing not in STRATEGIES:
         raise InvalidInput(f"--pairing must be one of {', '.join(STRATEGIES)}, not {pairing!r}")
@@ -182,37 +201,49 @@ def fill_queue(
     if other is not None and other.missing:
         their_samples = sampler(other.model, [records[i].prompt for i in other.missing], settings, progress=progress)
     seconds = time.perf_counter() - started
+    return PreparedFill(target, records, mine, samples, other, their_samples, pairing, priority, source, seconds)
 
-    with store.write() as conn:
-        prompt_ids = save_prompts(conn, records, source)
-        version_id = register_resolved(conn, mine)
-        stored = store_responses(conn, prompt_ids, samples, version_id, source)
-        answers = None
-        reused = generated = 0
-        if other is not None:
-            their_id = other.version_id
-            if other.model is not None:
-                their_id = register_resolved(conn, other.model)
-            answers = stored_answers(conn, their_id, prompt_ids)
-            reused = sum(len(v) for v in answers.values())
-            if their_samples:
-                theirs = store_responses(conn, [prompt_ids[i] for i in other.missing], their_samples, their_id, source)
-                generated = theirs.responses
-                for pid, got in theirs.response_ids.items():
-                    answers.setdefault(pid, []).extend(got)
-        planned = plan_items(stored.response_ids, target.settings.item_kind, pairing, answers)
-        n_items = store_items(conn, target, planned, priority)
+
+def store_fill(conn: Connection, fill: PreparedFill) -> FillReport:
+    """Store a prepared fill's prompts, responses and items (and register its model versions) on `conn`."""
+    other = fill.other
+    prompt_ids = save_prompts(conn, fill.records, fill.source)
+    version_id = register_resolved(conn, fill.mine)
+    stored = store_responses(conn, prompt_ids, fill.samples, version_id, fill.source)
+    answers = None
+    reused = generated = 0
+    if other is not None:
+        their_id = other.version_id
+        if other.model is not None:
+            their_id = register_resolved(conn, other.model)
+        answers = stored_answers(conn, their_id, prompt_ids)
+        reused = sum(len(v) for v in answers.values())
+        if fill.their_samples:
+            missing_ids = [prompt_ids[i] for i in other.missing]
+            theirs = store_responses(conn, missing_ids, fill.their_samples, their_id, fill.source)
+            generated = theirs.responses
+            for pid, got in theirs.response_ids.items():
+                answers.setdefault(pid, []).extend(got)
+    planned = plan_items(stored.response_ids, fill.target.settings.item_kind, fill.pairing, answers)
+    n_items = store_items(conn, fill.target, planned, fill.priority)
     return FillReport(
-        campaign=target.name,
-        model=mine.name,
+        campaign=fill.target.name,
+        model=fill.mine.name,
         model_version_id=version_id,
-        prompts=len(records),
+        prompts=len(fill.records),
         responses=stored.responses,
         items=n_items,
         empty=stored.empty,
-        tokens=sum(s.n_tokens for s in [*samples, *their_samples]),
-        seconds=seconds,
-        against=other.model.name if other is not None and other.model else against,
+        tokens=sum(s.n_tokens for s in [*fill.samples, *fill.their_samples]),
+        seconds=fill.seconds,
+        against=other.model.name if other is not None and other.model else (other.spec if other else None),
         against_generated=generated,
         against_reused=reused,
     )
+
+
+def fill_queue(store: Store, **request: Any) -> FillReport:
+    """Generate and queue in one go (see `prepare_fill` for the arguments): everything stored, or nothing."""
+    fill = prepare_fill(store, **request)
+    with store.write() as conn:
+        return store_fill(conn, fill)

@@ -82,6 +82,7 @@ class StoredGeneration:
     items: int = 0
     empty: int = 0  # samples with no text (the model stopped at once), not stored
     response_ids: dict[int, list[Answer]] = field(default_factory=dict)
+    ids: list[int | None] = field(default_factory=list)  # per sample, in order: its response id (None: empty)
 
 
 def store_responses(
@@ -107,6 +108,8 @@ def store_responses(
     ids = add_responses(conn, rows, source=source)
     for row, rid in zip(rows, ids, strict=True):
         out.response_ids.setdefault(row["prompt_id"], []).append((rid, row["text"]))
+    stored = iter(ids)
+    out.ids = [next(stored) if s.text.strip() else None for s in samples]
     out.responses = len(ids)
     return out
 

@@ -1,25 +1,39 @@
-"""Policy-training configs: TRL's own DPO / KTO / GRPO / RLOO configs, extended with hitl's options.
+"""Policy-training configs: TRL's own DPO / KTO / GRPO / RLOO configs, extended with hitl's options, parsed by
+TRL's own `TrlParser` (hitl.trainer_config).
 
-    hitl train-policy --config configs/cpu.yaml --algorithm dpo
+    hitl train-policy --config configs/cpu.yaml --algorithm dpo --beta 0.2
+    hitl train-policy --algorithm grpo --trainer-help
 
-Only what TRL does not have is declared here (LoRA settings, the algorithm choice); every TRL field
-keeps its TRL name and help. `cpu_safe()` applies the settings that are right on a CPU (DESIGN.md).
+Only what TRL does not have is declared here (LoRA settings, where the weights go); every TRL field keeps its
+TRL name and help. `hardware_defaults()` gives the settings that are right on this machine (DESIGN.md).
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from trl import DPOConfig, GRPOConfig, KTOConfig, RLOOConfig
 
+from hitl.errors import InvalidInput
+from hitl.trainer_config import device_defaults, parse_trainer_config, yaml_section
+
 ALGORITHMS = ("dpo", "kto", "grpo", "rloo")
 
 
 @dataclass
-class LoraOptions:
-    """LoRA through peft; on by default because full fine-tuning on a CPU is slow and memory-hungry."""
+class PolicyOptions:
+    """LoRA through peft (on by default: full fine-tuning on a CPU is slow and memory-hungry), and where the
+    weights go."""
+
+    output_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Where the trained policy goes. hitl train-policy and hitl loop: $HITL_HOME/policies/<version "
+            "name> unless set."
+        },
+    )
 
     use_lora: bool = field(default=True, metadata={"help": "Train a LoRA adapter instead of every weight."})
     lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
@@ -44,50 +58,65 @@ class LoraOptions:
 
 
 @dataclass
-class HitlDPOConfig(LoraOptions, DPOConfig):
+class HitlDPOConfig(PolicyOptions, DPOConfig):
     """DPO on preference pairs (human judgments plus reward-labelled best-of-n pairs)."""
 
 
 @dataclass
-class HitlKTOConfig(LoraOptions, KTOConfig):
+class HitlKTOConfig(PolicyOptions, KTOConfig):
     """KTO on unpaired good / bad ratings."""
 
 
 @dataclass
-class HitlGRPOConfig(LoraOptions, GRPOConfig):
+class HitlGRPOConfig(PolicyOptions, GRPOConfig):
     """GRPO online, with the reward model as a callable reward function."""
 
 
 @dataclass
-class HitlRLOOConfig(LoraOptions, RLOOConfig):
+class HitlRLOOConfig(PolicyOptions, RLOOConfig):
     """RLOO online, with the reward model as a callable reward function."""
 
 
 CONFIGS: dict[str, type] = {"dpo": HitlDPOConfig, "kto": HitlKTOConfig, "grpo": HitlGRPOConfig, "rloo": HitlRLOOConfig}
 
 
-def cpu_safe(values: dict[str, Any], cuda: bool) -> dict[str, Any]:
-    """Defaults that are right without a GPU: TRL's bf16 and gradient checkpointing are not (DESIGN.md)."""
-    if cuda:
-        return values
-    safe = {"bf16": False, "fp16": False, "gradient_checkpointing": False, "use_cpu": True}
-    return {**safe, **{k: v for k, v in values.items() if k not in safe or v is False}}
-
-
-def make_config(algorithm: str, values: dict[str, Any]):
-    """The config for `algorithm` from override values; unknown keys are refused with the known ones listed."""
-    from hitl.errors import InvalidInput
-
-    if algorithm not in CONFIGS:
-        raise InvalidInput(f"unknown algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}")
-    cls = CONFIGS[algorithm]
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise InvalidInput(f"unknown {algorithm} option(s): {', '.join(unknown)} (see `hitl train-policy --help`)")
+def hardware_defaults() -> dict[str, Any]:
+    """TRL's bf16 and gradient checkpointing are wrong without a GPU (DESIGN.md); a policy step saves once, at the
+    end (a round is short), and logs every step so a diverging loss is caught at once."""
     import torch
 
-    values = cpu_safe(
-        {"report_to": "none", "save_strategy": "no", "logging_steps": 1, **values}, torch.cuda.is_available()
+    cuda = torch.cuda.is_available()
+    hardware = device_defaults(cuda, cuda and torch.cuda.is_bf16_supported())
+    return {**hardware, "report_to": "none", "save_strategy": "no", "logging_steps": 1}
+
+
+def make_config(
+    algorithm: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    config_path: str | None = None,
+    args: Sequence[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+):
+    """The config of `algorithm` from, lowest first: code and hardware defaults, `defaults`, the `policy:` section
+    of the YAML at `config_path` (its `algorithm` key aside), `values`, then `args` (flags under TRL names)."""
+    if algorithm not in CONFIGS:
+        raise InvalidInput(f"unknown algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}")
+    section = yaml_section(config_path, "policy")
+    section.pop("algorithm", None)
+    return parse_trainer_config(
+        CONFIGS[algorithm],
+        defaults={**hardware_defaults(), **(defaults or {})},
+        values={**section, **(values or {})},
+        args=args,
+        what=algorithm,
+        source=str(config_path) if config_path else f"the {algorithm} options",
     )
-    return cls(**values)
+
+
+def algorithm_of(config_path: str | None, chosen: str | None = None) -> str:
+    """The algorithm: the one chosen (a flag), else the YAML's `policy: algorithm:`, else dpo."""
+    algorithm = chosen or yaml_section(config_path, "policy").get("algorithm") or "dpo"
+    if algorithm not in CONFIGS:
+        raise InvalidInput(f"unknown algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}")
+    return algorithm

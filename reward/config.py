@@ -1,31 +1,88 @@
-"""The reward-training config: TRL's `RewardConfig` extended with hitl's options, loaded from defaults, then the
-`reward:` section of a YAML file, then flags.
+"""The reward-training config: TRL's `RewardConfig` extended with hitl's options, parsed by TRL's own `TrlParser`
+(hitl.trainer_config): defaults, then the `reward:` section of a YAML file, then flags under their TRL names.
 
-    python -c "from reward.config import load_config; print(load_config('configs/cpu.yaml').learning_rate)"
+    python -c "from reward.config import make_config; print(make_config(config_path='configs/cpu.yaml'))"
+    hitl train-reward --trainer-help
 
-Defaults that differ from TRL's are the ones a CPU needs (DESIGN.md): no bf16 without a GPU that supports it, no
+Defaults that differ from TRL's are the ones a CPU needs (DESIGN.md): no bf16 without hardware that runs it, no
 gradient checkpointing, length-grouped batches, and our own truncation (`max_length` cuts, it never drops).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import types
-import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from trl import RewardConfig
 
-from hitl.config import load_yaml_overrides
-from hitl.errors import InvalidInput
-from reward.options import RewardOptions
+from hitl.trainer_config import device_defaults, parse_trainer_config, yaml_section
+
+
+@dataclass
+class RewardOptions:
+    """What hitl adds to TRL's RewardConfig."""
+
+    model: str = field(
+        default="default",
+        metadata={
+            "help": "Backbone: 'default' (the embedded all-MiniLM-L6-v2), a local path or a hub id (online only); a "
+            "causal LM gets a sequence-classification head."
+        },
+    )
+    pooling: str = field(
+        default="model",
+        metadata={
+            "help": "How the backbone's token states become the scored vector: model (its own head: [CLS] for "
+            "BERT, last token for causal LMs) or mean (mean of the tokens; BERT-style encoders)."
+        },
+    )
+    ties: str = field(default="drop", metadata={"help": "Ties: drop, or half (both orders at weight 0.5, margin 0)."})
+    both_bad: str = field(default="drop", metadata={"help": "Judgments marked both bad: drop, or keep."})
+    aggregate: str = field(
+        default="all",
+        metadata={"help": "all: a pair per judgment; majority / dawid_skene: one outcome per item (weighted)."},
+    )
+    include_corrections: bool = field(
+        default=True, metadata={"help": "Rater-written corrections enter as chosen over the original responses."}
+    )
+    margin_per_strength: float = field(
+        default=0.5,
+        metadata={"help": "Training margin per step of rater strength above 'slightly better' (0 turns margins off)."},
+    )
+    eval_fraction: float = field(
+        default=0.1, metadata={"help": "Share of prompts held out for evaluation (split by prompt)."}
+    )
+    split_seed: int = field(default=0, metadata={"help": "Seed of the prompt-level train / eval split."})
+    skip_invalid: bool = field(
+        default=False, metadata={"help": "Leave out invalid file records (reported) instead of refusing the file."}
+    )
+    use_lora: bool = field(default=False, metadata={"help": "Train a LoRA adapter (plus the score head) only."})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (alpha / r scales the update)."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA branch."})
+    lora_target_modules: str = field(
+        default="all-linear", metadata={"help": "Modules that get adapters (peft's target_modules)."}
+    )
+    use_chat_template: bool = field(
+        default=True, metadata={"help": "Encode chat prompts with the tokenizer's chat template when it has one."}
+    )
+    threads: int = field(
+        default=0, metadata={"help": "torch threads per process; 0 = the free cores divided among the processes."}
+    )
 
 
 @dataclass
 class RewardTrainConfig(RewardOptions, RewardConfig):
     """Reward-model training: every TRL RewardConfig / TrainingArguments field, plus hitl's options."""
+
+    output_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Where checkpoints and the trained model go. hitl train-reward and hitl loop: "
+            "$HITL_HOME/rewards/<version name> unless set."
+        },
+    )
 
     max_length: int | None = field(
         default=256,
@@ -54,74 +111,29 @@ class RewardTrainConfig(RewardOptions, RewardConfig):
     )
 
 
-def cpu_safe(values: dict[str, Any], cuda: bool, bf16_ok: bool) -> dict[str, Any]:
+def hardware_defaults() -> dict[str, Any]:
     """bf16 only where the GPU supports it (TRL turns it on by default, which fails or crawls on a CPU)."""
-    values = dict(values)
-    if not cuda:
-        values["bf16"] = False
-        values["fp16"] = False
-        values.setdefault("use_cpu", True)
-    elif values.get("bf16") is None:
-        values["bf16"] = bf16_ok
-    return values
-
-
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """A YAML or command-line value as the field's type: PyYAML reads 1e-4 as a string, flags are strings."""
-    args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) else (hint,)
-    if isinstance(value, bool) and bool not in args:
-        # YAML 1.1 reads a bare `no` as False: `save_strategy: no` means the string.
-        return "yes" if value else "no"
-    if not isinstance(value, str):
-        return value
-    if type(None) in args and value.strip().lower() in ("none", "null", ""):
-        return None
-    for kind in (bool, int, float):
-        if kind not in args:
-            continue
-        if kind is bool:
-            low = value.strip().lower()
-            if low in ("true", "yes", "1", "on"):
-                return True
-            if low in ("false", "no", "0", "off"):
-                return False
-            raise InvalidInput(f"{name} must be true or false, not {value!r}")
-        try:
-            return kind(float(value)) if kind is int and float(value).is_integer() else kind(value)
-        except ValueError:
-            if str in args:
-                return value
-            raise InvalidInput(f"{name} must be a {kind.__name__}, not {value!r}") from None
-    return value
-
-
-def make_config(values: dict[str, Any]) -> RewardTrainConfig:
-    """The config from option values (unknown names refused, strings converted, CPU-safe settings applied)."""
     import torch
 
-    fields = {f.name: f for f in dataclasses.fields(RewardTrainConfig) if f.init}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise InvalidInput(
-            f"unknown reward option(s): {', '.join(unknown)}; see `hitl train-reward --help` (any TRL RewardConfig "
-            "or TrainingArguments field also works)"
-        )
-    hints = typing.get_type_hints(RewardTrainConfig)
-    clean = {k: _coerce(k, v, hints.get(k, str)) for k, v in values.items()}
     cuda = torch.cuda.is_available()
-    clean = cpu_safe(clean, cuda, cuda and torch.cuda.is_bf16_supported())
-    clean.setdefault("output_dir", os.path.join("reward-models", "run"))
-    try:
-        return RewardTrainConfig(**clean)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"reward config: {exc}") from exc
+    return device_defaults(cuda, cuda and torch.cuda.is_bf16_supported())
 
 
-def load_config(path: str | None = None, overrides: dict[str, Any] | None = None) -> RewardTrainConfig:
-    """Defaults, then the `reward:` section of the YAML file at `path`, then `overrides` (None values skipped)."""
-    data = load_yaml_overrides(path)
-    section = data.get("reward", {}) if data else {}
-    if not isinstance(section, dict):
-        raise InvalidInput(f"{path}: the 'reward' section must be a mapping of option: value")
-    values = {**section, **{k: v for k, v in (overrides or {}).items() if v is not None}}
-    return make_config(values)
+def make_config(
+    values: Mapping[str, Any] | None = None,
+    *,
+    config_path: str | None = None,
+    args: Sequence[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+) -> RewardTrainConfig:
+    """The config from, lowest first: code and hardware defaults, `defaults`, the `reward:` section of the YAML at
+    `config_path`, `values`, then `args` (flags under TRL names). Unknown names are refused."""
+    section = yaml_section(config_path, "reward")
+    return parse_trainer_config(
+        RewardTrainConfig,
+        defaults={**hardware_defaults(), **(defaults or {})},
+        values={**section, **(values or {})},
+        args=args,
+        what="reward",
+        source=str(config_path) if config_path else "the reward options",
+    )

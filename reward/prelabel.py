@@ -19,6 +19,7 @@ from sqlalchemy import select
 from hitl.campaigns import Campaign, get_campaign
 from hitl.catalog import set_priorities
 from hitl.store import Store
+from hitl.store.chunks import in_chunks
 from hitl.store.schema import item_prelabels, items, prompts, responses
 from reward.encoding import Prompt
 from reward.score import RewardScorer, ensemble_samples, pair_uncertainty
@@ -62,10 +63,8 @@ def pending_items(store: Store, campaign: Campaign | str | int, include_gold: bo
         query = query.where(items.c.is_gold.is_(False))
     with store.read() as conn:
         rows = conn.execute(query).all()
-        ids = sorted({rid for r in rows for rid in r.response_ids})
         texts: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in in_chunks(sorted({rid for r in rows for rid in r.response_ids})):
             texts.update(conn.execute(select(responses.c.id, responses.c.text).where(responses.c.id.in_(chunk))).all())
     return [
         PendingItem(
@@ -126,8 +125,7 @@ def store_prelabels(store: Store, scores: Sequence[ItemScore], model_version_id:
         for s in scores
     ]
     with store.write() as conn:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
+        for chunk in in_chunks(rows):
             conn.execute(delete(item_prelabels).where(item_prelabels.c.item_id.in_([r["item_id"] for r in chunk])))
             conn.execute(insert(item_prelabels), chunk)
     return len(rows)
@@ -139,12 +137,14 @@ def prioritize(
     scorers: Sequence[RewardScorer],
     mc_samples: int = 8,
     model_version_id: int | None = None,
+    priorities: bool = True,
 ) -> list[ItemScore]:
-    """Score the campaign's pending items (gold too, so hints never tell them apart), keep the pre-labels, and set
-    each regular item's queue priority to its uncertainty."""
+    """Score the campaign's pending items (gold too, so hints never tell them apart), keep the pre-labels, and
+    (with `priorities`) set each item's queue priority to its uncertainty."""
     pending = pending_items(store, campaign, include_gold=True)
     scores = score_items(scorers, pending, mc_samples)
     if scores:
         store_prelabels(store, scores, model_version_id)
-        set_priorities(store, {s.item_id: s.uncertainty for s in scores})
+        if priorities:
+            set_priorities(store, {s.item_id: s.uncertainty for s in scores})
     return scores

@@ -141,14 +141,6 @@ def ensemble_samples(
     return np.concatenate([s.mc_scores(prompts, completions, mc_samples) for s in scorers])
 
 
-def best_of_n(scorer: RewardScorer, prompt: Prompt, candidates: Sequence[Any]) -> tuple[int, list[float]]:
-    """(index of the highest-reward candidate, every candidate's reward)."""
-    if not candidates:
-        raise ValueError("best_of_n needs at least one candidate")
-    rewards = scorer.score([prompt] * len(candidates), list(candidates))
-    return int(np.argmax(rewards)), [float(r) for r in rewards]
-
-
 def reward_function(scorer: RewardScorer, name: str = "reward_model") -> Callable[..., list[float]]:
     """A TRL reward function: `(prompts, completions, **kwargs) -> list[float]`, text or conversational."""
 

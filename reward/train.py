@@ -30,7 +30,7 @@ from trl.trainer.reward_trainer import DataCollatorForPreference
 from hitl.catalog import register_model_version
 from hitl.errors import Conflict, InvalidInput
 from hitl.store import Store
-from hitl.threads import free_cores
+from hitl.threads import set_torch_threads
 from reward.config import RewardTrainConfig
 from reward.data import PreferenceData, build_preference_data, content_hash, tokenize_rows
 from reward.encoding import PairEncoder
@@ -167,14 +167,19 @@ def _check_version_name(store: Store, name: str, path: Path) -> None:
 
 
 def _build_data(
-    config: RewardTrainConfig, store: Store | None, source: str, eval_data: str | None, record: bool
+    config: RewardTrainConfig,
+    store: Store | None,
+    source: str,
+    eval_data: str | None,
+    record: bool,
+    campaign: str | None,
 ) -> PreferenceData:
     if store is None:
         raise InvalidInput("train_reward needs a store or prepared data")
     return build_preference_data(
         store,
         source,
-        campaign=config.campaign,
+        campaign=campaign,
         eval_data=eval_data,
         eval_fraction=config.eval_fraction,
         split_seed=config.split_seed,
@@ -195,6 +200,7 @@ def train_reward(
     *,
     data: PreferenceData | None = None,
     data_source: str = "store",
+    campaign: str | None = None,
     eval_data: str | None = None,
     model: Any = None,
     tokenizer: Any = None,
@@ -203,10 +209,11 @@ def train_reward(
     callbacks: Sequence[TrainerCallback] = (),
     evaluate: bool = True,
 ) -> RewardTrainResult:
-    """Train a reward model on `data` (or build it from `data_source`: "store" or a file), save it to
+    """Train a reward model on `data` (or build it from `data_source`: "store", the judgments of `campaign` or of
+    every campaign, or a file), save it to
     config.output_dir, evaluate it on the held-out pairs and register it (when a store is given)."""
     main = config.process_index == 0
-    torch.set_num_threads(config.threads or free_cores(config.world_size))
+    set_torch_threads(config.threads, config.world_size)
     output_dir = Path(config.output_dir)
     if store is not None and version_name and main:
         _check_version_name(store, version_name, output_dir)
@@ -214,7 +221,7 @@ def train_reward(
     set_seed(config.seed)  # the new score head is drawn from the global RNG: seeded, so a run is repeatable
     model, tokenizer = load_backbone(backbone, tokenizer, config.pooling)
     if data is None:
-        data = _build_data(config, store, data_source, eval_data, record=main)
+        data = _build_data(config, store, data_source, eval_data, record=main, campaign=campaign)
     limit = max_positions(model)
     max_length = min(config.max_length or limit or 512, limit or 1 << 30)
     encoder = PairEncoder(tokenizer, max_length, config.use_chat_template)

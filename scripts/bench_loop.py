@@ -94,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     from hitl.campaigns import create_campaign
     from hitl.config import CampaignSettings
     from hitl.loop import run_loop
+    from hitl.loop.judges import load_judge
     from hitl.loop.runner import LoopSettings
     from hitl.loop.stages import RoundPlan, RoundStages
-    from hitl.simulate import default_crowd, load_oracle, simulate
+    from hitl.simulate import default_crowd, simulate
     from hitl.stats import collection_report
     from hitl.store import open_store
     from policy.config import GenerationSettings
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     store = open_store(f"sqlite:///{workdir / 'loop.db'}")
     train_file, heldout_file = split_prompts(workdir, args.prompts_per_round, args.held_out)
     campaign = create_campaign(store, CampaignSettings(name=campaign_name, overlap=args.overlap, gold_rate=0.0))
-    oracle = load_oracle(args.oracle, store)
+    oracle = load_judge(args.oracle, store)
     crowd = default_crowd(args.raters)
     judge_all = 10**6  # the raters judge everything queued; `simulate` stops when the queue runs dry
     items_per_round = 2 * args.prompts_per_round

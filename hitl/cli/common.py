@@ -28,6 +28,18 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_trainer_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    """Let a subcommand take every trainer option as a flag under its TRL name, handed to TRL's TrlParser
+    (hitl.trainer_config) by hitl.cli.main; `--trainer-help` prints them all."""
+    parser.set_defaults(takes_trainer_flags=True, trainer_args=[])
+    parser.add_argument(
+        "--trainer-help",
+        action="store_true",
+        help=f"List every {what} option (TRL's names, types, defaults and help) and exit. Any of them can be given "
+        "as a flag, e.g. --learning_rate 1e-4, or in the --config YAML.",
+    )
+
+
 def store_from(args: argparse.Namespace) -> Store:
     return open_store(args.db)
 

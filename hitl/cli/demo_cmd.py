@@ -70,17 +70,13 @@ def _fill_demo_queue(store, args) -> None:
     if queued:
         console.print(f"the demo queue already holds {queued} items from the default policy: not generating again")
         return
+    from hitl.campaigns import get_campaign
+    from hitl.loop.steps import QueuePart, QueueStep, queue_step
     from policy.config import GenerationSettings
-    from policy.fill import fill_queue
 
     settings = GenerationSettings(n=2, max_new_tokens=args.max_new_tokens, seed=args.seed)
-    report = fill_queue(
-        store,
-        model="default",
-        prompts=str(demo.data_file("demo_prompts.jsonl")),
-        campaign="demo",
-        settings=settings,
-        limit=args.prompts,
-        source="hitl demo",
+    prompts = str(demo.data_file("demo_prompts.jsonl"))
+    step = QueueStep(
+        [QueuePart("default")], prompts=prompts, limit=args.prompts, settings=settings, source="hitl demo"
     )
-    console.print(report.summary())
+    console.print(queue_step(store, get_campaign(store, "demo"), step).summary())

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--b", required=True, help="Policy B (the baseline).")
     p.add_argument("--prompts", required=True, help="A prompt file, a tag of stored prompts, or all.")
     judge = p.add_mutually_exclusive_group(required=True)
-    judge.add_argument("--oracle", help="rule:NAME or module:function (see `hitl simulate --help`).")
+    judge.add_argument("--oracle", help="rule:NAME, module:function or reward:VERSION (see `hitl simulate --help`).")
     judge.add_argument("--reward", help="A reward model version name or path.")
     judge.add_argument("--arena", metavar="CAMPAIGN", help="Queue A-vs-B battles in this campaign for humans.")
     p.add_argument("--limit", type=int, help="At most this many prompts.")
@@ -40,28 +40,16 @@ def _eval(args) -> None:
         n=1, max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed
     )
     if args.arena:
-        from policy.fill import fill_queue
+        from hitl.campaigns import get_campaign
+        from hitl.loop.steps import QueuePart, QueueStep, queue_step
 
-        report = fill_queue(
-            store,
-            model=args.a,
-            prompts=args.prompts,
-            campaign=args.arena,
-            settings=settings,
-            pairing="versus",
-            against=args.b,
-            limit=args.limit,
-        )
-        console.print(report.summary())
+        part = QueuePart(model=args.a, pairing="versus", against=args.b)
+        step = QueueStep([part], prompts=args.prompts, limit=args.limit, settings=settings, source="hitl eval-policy")
+        console.print(queue_step(store, get_campaign(store, args.arena), step).summary())
         return
-    if args.oracle:
-        from hitl.simulate import load_oracle
+    from hitl.loop.judges import load_judge
 
-        judge = load_oracle(args.oracle)
-    else:
-        from reward.score import judge_for
-
-        judge = judge_for(store, args.reward)
+    judge = load_judge(args.oracle if args.oracle else f"reward:{args.reward}", store)
     from policy.evaluate import compare_policies
 
     if args.bootstrap < 10:

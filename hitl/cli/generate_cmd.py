@@ -2,8 +2,9 @@
 
     hitl generate --model default --prompts hitl/data/demo_prompts.jsonl --n 2 --campaign demo --limit 24
 
-Bad input (no prompts, an unknown model or campaign, n < 1, ...) is refused before anything is generated, and a
-run stores everything (prompts from a file, responses, items, model versions) in one transaction or nothing.
+The work is hitl.loop.steps.queue_step (the loop's rounds call it too). Bad input (no prompts, an unknown model or
+campaign, n < 1, ...) is refused before anything is generated, and a run stores everything (prompts from a file,
+responses, items, model versions) in one transaction or nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from hitl.cli.common import add_dataclass_flags, add_db_flag, console, dataclass_flag_values, store_from
-from hitl.config import build_config, load_yaml_overrides
+from hitl.config import build_config
 from policy.config import GenerationSettings
 
 
@@ -47,23 +48,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _generate(args) -> None:
-    from policy.fill import fill_queue
+    from hitl.campaigns import get_campaign
+    from hitl.loop.steps import QueuePart, QueueStep, queue_step
+    from hitl.trainer_config import yaml_section
 
-    overrides = load_yaml_overrides(args.config)
-    # A config file shared by several stages keeps sampling under `generate:`.
-    overrides = overrides.get("generate", overrides) if isinstance(overrides.get("generate"), dict) else overrides
+    # A config file shared by several stages keeps sampling under `generate:`; a file without sections is read whole.
+    overrides = yaml_section(args.config, "generate")
     settings = build_config(GenerationSettings, overrides, dataclass_flag_values(args, GenerationSettings))
     settings.validate()
-    report = fill_queue(
-        store_from(args),
-        model=args.model,
+    store = store_from(args)
+    step = QueueStep(
+        [QueuePart(args.model, args.pairing, args.against)],
         prompts=args.prompts,
-        campaign=args.campaign,
-        settings=settings,
-        pairing=args.pairing,
-        against=args.against,
         limit=args.limit,
+        settings=settings,
         priority=args.priority,
         progress=not args.quiet,
     )
-    console.print(report.summary())
+    console.print(queue_step(store, get_campaign(store, args.campaign), step).summary())

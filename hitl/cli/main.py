@@ -34,8 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The parsed command line. Subcommands that train (hitl.cli.common.add_trainer_flags) keep the flags they do
+    not know as `trainer_args` for TRL's parser; elsewhere an unknown flag is a usage error."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "takes_trainer_flags", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if rest:
+        args.trainer_args = rest
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

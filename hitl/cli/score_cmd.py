@@ -1,12 +1,13 @@
-"""`hitl score`: score a campaign's pending items with a reward model and set their queue priorities to the
-model's uncertainty, so raters see the pairs the model is least sure about first.
+"""`hitl score`: score a campaign's pending items with a reward model and set their queue priorities to the model's
+uncertainty, so raters see the pairs the model is least sure about first.
 
     hitl score --campaign demo --model demo-reward-20250101-120000 --mc-samples 8
     hitl score --campaign demo --model rm-a --model rm-b --out prelabels.jsonl    # a two-model ensemble
 
-Uncertainty comes from MC dropout (--mc-samples passes with dropout on) and, with several --model, from their
-disagreement. Each item's pre-label (preferred response, confidence, rewards) is kept in the store for the rate
-page's hint (campaigns with show_prelabel on); --out also writes them as JSONL.
+The work is hitl.loop.steps.score_step (the loop's rounds call it too). Uncertainty comes from MC dropout
+(--mc-samples passes with dropout on) and, with several --model, from their disagreement. Each item's pre-label
+(preferred response, confidence, rewards) is kept in the store for the rate page's hint (campaigns with
+show_prelabel on); --out also writes them as JSONL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import argparse
 import json
 
 from hitl.cli.common import add_db_flag, console, print_table, store_from
-from hitl.errors import InvalidInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,35 +33,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _score(args) -> None:
+    from hitl.campaigns import get_campaign
     from hitl.io.atomic import write_atomic
-    from reward.models import resolve_reward_ref
-    from reward.prelabel import pending_items, score_items, store_prelabels
-    from reward.score import RewardScorer
+    from hitl.loop.steps import ScoreStep, score_step
 
-    if args.mc_samples < 1:
-        raise InvalidInput("--mc-samples must be at least 1")
     store = store_from(args)
-    refs = [resolve_reward_ref(store, ref) for ref in args.model]
-    scorers = [RewardScorer.from_pretrained(path, batch_size=args.batch_size) for path, _ in refs]
-    # Gold items are scored too: a hint shown on every item but gold would give gold away.
-    pending = pending_items(store, args.campaign, include_gold=True)
-    if not pending:
+    campaign = get_campaign(store, args.campaign)
+    step = ScoreStep(args.model, args.mc_samples, args.batch_size, priorities=not args.no_priorities)
+    result = score_step(store, campaign, step)
+    scores = result.scores
+    if not scores:
         console.print(f"campaign {args.campaign} has no open items to score")
         return
-    scores = score_items(scorers, pending, args.mc_samples)
-    store_prelabels(store, scores, refs[0][1] if len(refs) == 1 else None)
-    if not args.no_priorities:
-        from hitl.catalog import set_priorities
-
-        set_priorities(store, {s.item_id: s.uncertainty for s in scores})
     if args.out:
         lines = "".join(json.dumps(s.to_dict()) + "\n" for s in scores)
         write_atomic(args.out, lambda p: p.write_text(lines))
     top = sorted(scores, key=lambda s: -s.uncertainty)[:10]
     print_table(
-        f"Most uncertain of {len(scores)} items (served first)" if not args.no_priorities else "Most uncertain items",
+        f"Most uncertain of {len(scores)} items (served first)" if step.priorities else "Most uncertain items",
         ["item", "uncertainty", "preferred response", "confidence"],
         [[s.item_id, s.uncertainty, s.preferred_response_id, s.confidence] for s in top],
     )
-    done = "priorities updated" if not args.no_priorities else "priorities unchanged"
-    console.print(f"scored {len(scores)} items with {len(scorers)} model(s) x {args.mc_samples} pass(es); {done}")
+    done = "priorities updated" if step.priorities else "priorities unchanged"
+    console.print(f"scored {len(scores)} items with {result.models} model(s) x {args.mc_samples} pass(es); {done}")

@@ -6,7 +6,8 @@ import argparse
 
 from hitl.campaigns import get_campaign
 from hitl.cli.common import add_db_flag, console, print_table, store_from
-from hitl.simulate import default_crowd, load_oracle, simulate
+from hitl.loop.judges import load_judge
+from hitl.simulate import default_crowd, simulate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +45,7 @@ def _simulate(args) -> None:
         raise InvalidInput("--judgments must be at least 1")
     store = store_from(args)
     campaign = get_campaign(store, args.campaign)
-    oracle = load_oracle(args.oracle, store)
+    oracle = load_judge(args.oracle, store)
     report = simulate(store, campaign, default_crowd(args.raters), oracle, args.judgments, args.seed, url=args.url)
     print_table("Simulated judgments", ["rater", "judgments"], [[k, v] for k, v in sorted(report.judgments.items())])
     if report.exhausted:

@@ -1,29 +1,43 @@
-"""The real work of a round: reward training, a policy step, fresh pairs into the queue, round metrics.
+"""The stages of a round: reward training, a policy step, fresh pairs into the queue, scores, round metrics.
 
     hitl loop --campaign demo --config configs/cpu.yaml
 
-This is the one place in hitl (with the CLI) that reaches into reward/ and policy/, importing them
-inside the stages. Every stage names what it makes after the round (`<campaign>-r<N>-reward`,
-`<campaign>-r<N>-policy`) and reuses it when it already exists, so a restarted loop never trains or
-queues the same thing twice.
+Each stage is a thin caller of the step function of its job (hitl.loop.steps, the same ones the CLI calls). The
+steps are named after the round (`<campaign>-r<N>-reward`, `<campaign>-r<N>-policy`, the queue's source
+`hitl loop <campaign> r<N>`) and reuse what exists under that name, so a restarted loop never trains or queues
+the same thing twice.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from hitl import embedded
 from hitl.campaigns import Campaign
+from hitl.errors import TrainingDiverged
 from hitl.loop.runner import StageOutcome
 from hitl.loop.state import LoopRound
+from hitl.loop.steps import (
+    PolicyStep,
+    QueuePart,
+    QueueStep,
+    RewardStep,
+    ScoreStep,
+    queue_step,
+    score_step,
+    train_policy_step,
+    train_reward_step,
+)
+from hitl.loop.steps.policy_step import policy_dir
+from hitl.loop.steps.reward_step import reward_dir
+from hitl.loop.steps.versions import version_by_id
 from hitl.store import Store
-from hitl.store.schema import model_versions, responses
+from hitl.store.schema import responses
+from policy.config import GenerationSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +64,9 @@ class RoundPlan:
     samples_of_new: int = field(default=2, metadata={"help": "Samples of the new policy per prompt (paired)."})
     max_new_tokens: int = field(default=64, metadata={"help": "Longest generated response, in tokens."})
     temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation."})
+    score_mc_samples: int = field(
+        default=4, metadata={"help": "Dropout passes when the round's reward model scores the open items."}
+    )
     oracle: str | None = field(
         default=None,
         metadata={"help": "An oracle (rule:NAME, reward:VERSION or module:function) for the round's win rates."},
@@ -57,172 +74,105 @@ class RoundPlan:
     config_path: str | None = field(default=None, metadata={"help": "YAML with reward: and policy: sections."})
 
 
-def _version(store: Store, kind: str, name: str):
-    with store.read() as conn:
-        return conn.execute(
-            select(model_versions).where(model_versions.c.kind == kind, model_versions.c.name == name)
-        ).first()
-
-
-def _version_name(store: Store, version_id: int | None) -> str:
-    with store.read() as conn:
-        return conn.execute(select(model_versions.c.name).where(model_versions.c.id == version_id)).scalar()
+def _version_name(store: Store, version_id: int | None) -> str | None:
+    row = version_by_id(store, version_id)
+    return row.name if row is not None else None
 
 
 class RoundStages:
-    """hitl.loop.runner.Stages on the real reward model and policy."""
+    """hitl.loop.runner.Stages on the real reward model and policy: each stage calls the one step function of its
+    job (hitl.loop.steps), with names fixed by the round so that a restarted stage reuses what it made."""
 
     def __init__(self, plan: RoundPlan, base_policy: str = "default"):
         self.plan = plan
         self.base_policy = base_policy
 
-    def _yaml(self, section: str) -> dict[str, Any]:
-        from hitl.config import load_yaml_overrides
+    def _base(self, store: Store, round_: LoopRound) -> str:
+        return _version_name(store, round_.base_policy_id) or self.base_policy
 
-        data = load_yaml_overrides(self.plan.config_path) if self.plan.config_path else {}
-        return dict(data.get(section) or {})
+    def _sampling(self, round_: LoopRound, seed: int, n: int) -> GenerationSettings:
+        return GenerationSettings(
+            n=n, max_new_tokens=self.plan.max_new_tokens, temperature=self.plan.temperature, seed=seed
+        )
 
     def train_reward(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         name = f"{campaign.name}-r{round_.number}-reward"
-        existing = _version(store, "reward", name)
-        if existing is not None:  # trained and registered before a restart
-            return StageOutcome(
-                ids={"reward_version_id": existing.id},
-                metrics={"reward_accuracy": (existing.metadata or {}).get("accuracy")},
-            )
-        from reward.config import load_config
-        from reward.train import train_reward
-
-        out = embedded.hitl_home() / "rewards" / name
-        # A round has few judgments: one Dawid-Skene label per item (a spammer's or a biased rater's votes
-        # count for less) and a larger held-out share, so the accuracy gate is not decided by a handful of
-        # noisy votes. The YAML's reward: section still wins over these.
-        loop_defaults = {"aggregate": "dawid_skene", "eval_fraction": 0.25}
-        values = {**loop_defaults, **self._yaml("reward"), "output_dir": str(out), "campaign": campaign.name}
-        config = load_config(None, values)
+        # A round has few judgments: one Dawid-Skene label per item (a spammer's or a biased rater's votes count
+        # for less) and a larger held-out share, so the gate is not decided by a handful of noisy votes. The
+        # YAML's reward: section still wins over these; the folder is the round's own.
+        step = RewardStep(
+            name=name,
+            config_path=self.plan.config_path,
+            defaults={"aggregate": "dawid_skene", "eval_fraction": 0.25},
+            overrides={"output_dir": reward_dir(name)},
+        )
         started = time.perf_counter()
-        result = train_reward(config, store, version_name=name)
+        result = train_reward_step(store, campaign, step)
+        metrics: dict[str, Any] = {"reward_accuracy": result.accuracy}
+        if result.trained:
+            metrics["reward_seconds"] = time.perf_counter() - started
         return StageOutcome(
-            ids={"reward_version_id": result.version_id, "snapshot_id": (result.snapshot_ids or {}).get("train")},
-            metrics={
-                "reward_accuracy": result.metrics.get("accuracy"),
-                "reward_seconds": time.perf_counter() - started,
-            },
+            ids={"reward_version_id": result.version_id, "snapshot_id": result.snapshot_ids.get("train")},
+            metrics=metrics,
         )
 
     def train_policy(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         name = f"{campaign.name}-r{round_.number}-policy"
-        existing = _version(store, "policy", name)
-        if existing is not None:
-            return StageOutcome(ids={"policy_version_id": existing.id})
-        from hitl.catalog import register_model_version
-        from policy.fill import register_resolved, resolve_named
-        from policy.train import load_for_training, records_from_store, train_policy
-        from policy.train_config import make_config
-
-        values = self._yaml("policy")
-        algorithm = values.pop("algorithm", "dpo")
-        base_spec = _version_name(store, round_.base_policy_id) if round_.base_policy_id else self.base_policy
-        base = resolve_named(store, base_spec)
-        with store.write() as conn:
-            base_id = register_resolved(conn, base)
-        out = embedded.hitl_home() / "policies" / name
-        config = make_config(algorithm, {**values, "output_dir": str(out)})
-        reward_fn = None
-        if algorithm in ("grpo", "rloo"):
-            from reward.score import RewardScorer, reward_function
-
-            reward_fn = reward_function(RewardScorer.from_pretrained(_reward_path(store, round_)))
-        started = time.perf_counter()
-        records = records_from_store(store, campaign, algorithm, newest=self.plan.policy_pairs or None)
-        extra = self._best_of_n_pairs(store, round_, base) if algorithm == "dpo" and self.plan.best_of_n >= 2 else []
-        records["pairs"] = [*records.get("pairs", []), *extra]
-        model, tokenizer = load_for_training(base)
-        result = train_policy(model, tokenizer, algorithm, config, reward_fn=reward_fn, **records)
-        if result.diverged:
-            return StageOutcome(stop=f"the {algorithm} step diverged (non-finite loss): no policy was registered")
-        with store.write() as conn:
-            vid = register_model_version(
-                conn,
-                kind="policy",
-                name=name,
-                path=result.output_dir,
-                parent_id=base_id,
-                metadata={
-                    "algorithm": algorithm,
-                    "round": round_.number,
-                    "reward_version_id": round_.reward_version_id,
-                    "snapshot_id": round_.snapshot_id,
-                    "metrics": result.metrics,
-                },
-            )
+        best_of_n = self.plan.best_of_n if self.plan.best_of_n >= 2 else 0
+        step = PolicyStep(
+            name=name,
+            base=self._base(store, round_),
+            config_path=self.plan.config_path,
+            overrides={"output_dir": policy_dir(name)},
+            reward=str(round_.reward_version_id) if round_.reward_version_id else None,
+            newest=self.plan.policy_pairs or None,
+            best_of_n=best_of_n,
+            best_of_n_prompts=self.plan.prompts,
+            best_of_n_limit=self.plan.prompts_per_round,
+            sampling=self._sampling(round_, seed=1000 + round_.number, n=max(best_of_n, 2)),
+            round=round_.number,
+            snapshot_id=round_.snapshot_id,
+            progress=False,
+        )
+        try:
+            result = train_policy_step(store, campaign, step)
+        except TrainingDiverged as exc:
+            return StageOutcome(stop=str(exc))
+        metrics: dict[str, Any] = {"best_of_n_pairs": result.best_of_n_pairs, "human_pairs": result.human_pairs}
+        if result.trained:
+            metrics.update(policy_seconds=result.seconds, policy_loss=result.metrics.get("train_loss"))
         return StageOutcome(
-            ids={"policy_version_id": vid, "base_policy_id": base_id},
-            metrics={
-                "policy_seconds": time.perf_counter() - started,
-                "policy_loss": result.metrics.get("train_loss"),
-                "best_of_n_pairs": len(extra),
-            },
+            ids={"policy_version_id": result.version_id, "base_policy_id": result.base_version_id}, metrics=metrics
         )
-
-    def _best_of_n_pairs(self, store: Store, round_: LoopRound, base) -> list[dict]:
-        """The round reward model's best-vs-worst pairs of the base policy's samples on the round's prompts."""
-        from policy.best_of_n import best_of_n_pairs, sampler_for
-        from policy.config import GenerationSettings
-        from policy.prompts import load_prompts
-        from reward.score import RewardScorer, reward_function
-
-        prompts = [r.prompt for r in load_prompts(store, self.plan.prompts, self.plan.prompts_per_round)]
-        settings = GenerationSettings(
-            n=self.plan.best_of_n,
-            max_new_tokens=self.plan.max_new_tokens,
-            temperature=self.plan.temperature,
-            seed=1000 + round_.number,
-        )
-        score = reward_function(RewardScorer.from_pretrained(_reward_path(store, round_)))
-        pairs = best_of_n_pairs(prompts, sampler_for(base), score, settings)
-        return [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]
 
     def generate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
-        if _responses_of(store, campaign, round_.policy_version_id):
-            return StageOutcome()  # queued before a restart
-        from policy.config import GenerationSettings
-        from policy.fill import fill_queue
-
         new = _version_name(store, round_.policy_version_id)
-        base = _version_name(store, round_.base_policy_id) if round_.base_policy_id else self.base_policy
-        settings = GenerationSettings(
-            n=self.plan.samples_of_new,
-            max_new_tokens=self.plan.max_new_tokens,
-            temperature=self.plan.temperature,
-            seed=round_.number,
+        parts = [
+            QueuePart(new, pairing="versus", against=self._base(store, round_), n=1),
+            QueuePart(new, pairing="samples", n=self.plan.samples_of_new),
+        ]
+        step = QueueStep(
+            parts,
+            prompts=self.plan.prompts,
+            limit=self.plan.prompts_per_round,
+            settings=self._sampling(round_, seed=round_.number, n=self.plan.samples_of_new),
+            source=f"hitl loop {campaign.name} r{round_.number}",
+            once=True,
+            progress=False,
         )
+        result = queue_step(store, campaign, step)
+        metrics: dict[str, Any] = {"items_queued": result.items}
+        if not result.skipped:
+            metrics["generate_seconds"] = result.seconds
+        return StageOutcome(metrics=metrics)
+
+    def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
+        """The round's reward model pre-labels the open items and puts the ones it is least sure of first."""
         started = time.perf_counter()
-        versus = fill_queue(
-            store,
-            model=new,
-            prompts=self.plan.prompts,
-            campaign=campaign.name,
-            settings=dataclasses.replace(settings, n=1),
-            pairing="versus",
-            against=base,
-            limit=self.plan.prompts_per_round,
-            progress=False,
-            source=f"hitl loop r{round_.number}",
-        )
-        samples = fill_queue(
-            store,
-            model=new,
-            prompts=self.plan.prompts,
-            campaign=campaign.name,
-            settings=settings,
-            pairing="samples",
-            limit=self.plan.prompts_per_round,
-            progress=False,
-            source=f"hitl loop r{round_.number}",
-        )
+        step = ScoreStep([str(round_.reward_version_id)], mc_samples=self.plan.score_mc_samples)
+        result = score_step(store, campaign, step)
         return StageOutcome(
-            metrics={"items_queued": versus.items + samples.items, "generate_seconds": time.perf_counter() - started}
+            metrics={"items_scored": len(result.scores), "score_seconds": time.perf_counter() - started}
         )
 
     def evaluate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
@@ -251,9 +201,9 @@ class RoundStages:
         )
         metrics.update({"rm_win_rate": rm.rate, "rm_win_low": rm.low, "rm_win_high": rm.high})
         if self.plan.oracle:
-            from hitl.simulate import load_oracle
+            from hitl.loop.judges import load_judge
 
-            oracle = load_oracle(self.plan.oracle, store)
+            oracle = load_judge(self.plan.oracle, store)
             outcomes = [outcome_from_scores(*oracle(p, [a, b])) for p, a, b in pairs]
             wr = win_rate(outcomes, [len(a) for _, a, _ in pairs], [len(b) for _, _, b in pairs], bootstrap=500)
             metrics.update(
@@ -268,17 +218,7 @@ class RoundStages:
 
 
 def _reward_path(store: Store, round_: LoopRound) -> str:
-    with store.read() as conn:
-        return conn.execute(
-            select(model_versions.c.path).where(model_versions.c.id == round_.reward_version_id)
-        ).scalar()
-
-
-def _responses_of(store: Store, campaign: Campaign, version_id: int | None) -> int:
-    with store.read() as conn:
-        return conn.execute(
-            select(func.count()).select_from(responses).where(responses.c.model_version_id == version_id)
-        ).scalar()
+    return version_by_id(store, round_.reward_version_id).path
 
 
 def _versus_pairs(store: Store, campaign: Campaign, new_id: int | None, base_id: int | None):

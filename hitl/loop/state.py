@@ -15,7 +15,7 @@ from hitl.campaigns import Campaign
 from hitl.store import Store
 from hitl.store.schema import items, judgments, loop_rounds
 
-STAGE_ORDER = ("wait", "train_reward", "train_policy", "generate", "evaluate", "done")
+STAGE_ORDER = ("wait", "train_reward", "train_policy", "generate", "score", "evaluate", "done")
 
 
 @dataclass

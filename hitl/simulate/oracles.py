@@ -3,8 +3,9 @@
     hitl simulate --campaign demo --oracle rule:concise
 
 An oracle maps (prompt, responses) to one score per response; higher is better. Built-in rules are
-below; any Python callable `module:function(prompt, responses) -> scores` works too, and so does
-`reward:VERSION_OR_PATH` (a trained reward model, scored through reward.score).
+below; any Python callable `module:function(prompt, responses) -> scores` works too. A trained reward model
+(`reward:VERSION_OR_PATH`) is a judge of the same shape, loaded by `hitl.loop.judges.load_judge`, which the CLI
+and the loop use (this package stays free of the reward stack).
 """
 
 from __future__ import annotations
@@ -42,6 +43,37 @@ def no_refusal(prompt: str, responses: Sequence[str]) -> list[float]:
     return [-float(any(p in r.lower() for p in _REFUSAL)) - 1e-4 * len(r) for r in responses]
 
 
+_SENTENCE = re.compile(r"[^.!?\n]+")
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
+_EXAMPLE = ("for example", "for instance", "e.g.", "such as", "an example")
+
+
+def plain(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers plain language: shorter sentences and shorter words, whatever the total length (a dense rule: almost
+    every two answers differ). Score: minus (mean words per sentence / 4 + mean letters per word)."""
+    scores = []
+    for r in responses:
+        sentences = [s for s in _SENTENCE.findall(r) if _WORD.search(s)]
+        words = _WORD.findall(r)
+        if not words:
+            scores.append(float("-inf"))
+            continue
+        per_sentence = len(words) / max(1, len(sentences))
+        scores.append(-(per_sentence / 4 + sum(len(w) for w in words) / len(words)))
+    return scores
+
+
+def numbered(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers answers laid out as a numbered list (two or more lines `1.` / `2)` ...); all others tie (a structural
+    rule that most sampled answers do not meet)."""
+    return [float(len(_NUMBERED.findall(r)) >= 2) for r in responses]
+
+
+def example(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers answers that give a concrete example ("for example", "for instance", "such as", ...); others tie."""
+    return [float(any(p in r.lower() for p in _EXAMPLE)) for r in responses]
+
+
 def contains(word: str) -> Oracle:
     """Prefers answers that mention `word` (case-insensitive)."""
     needle = word.lower()
@@ -52,16 +84,22 @@ def contains(word: str) -> Oracle:
     return oracle
 
 
-RULES: dict[str, Oracle] = {"concise": concise, "detailed": detailed, "polite": polite, "no-refusal": no_refusal}
+RULES: dict[str, Oracle] = {
+    "concise": concise,
+    "detailed": detailed,
+    "polite": polite,
+    "no-refusal": no_refusal,
+    "plain": plain,
+    "numbered": numbered,
+    "example": example,
+}
 
 
-def load_oracle(spec: str, store: object | None = None) -> Oracle:
-    """`rule:NAME`, `rule:contains=WORD`, `reward:VERSION_OR_PATH` (versions need `store`) or `module:function`."""
+def load_oracle(spec: str) -> Oracle:
+    """`rule:NAME`, `rule:contains=WORD` or `module:function`."""
     if spec.startswith("reward:"):
         # Checked before module:function, which would otherwise import the `reward` package itself.
-        from reward.score import judge_for
-
-        return judge_for(store, spec.removeprefix("reward:"))
+        raise InvalidInput(f"{spec!r} is a reward model: load it with hitl.loop.judges.load_judge (hitl's CLI does)")
     if spec.startswith("rule:"):
         name = spec.removeprefix("rule:")
         if name.startswith("contains="):

@@ -36,6 +36,10 @@ class FakeStages:
         self.calls.append(("generate", round_.number))
         return StageOutcome(metrics={"items_queued": 4})
 
+    def score(self, store, campaign, round_):
+        self.calls.append(("score", round_.number))
+        return StageOutcome(metrics={"items_scored": 4})
+
     def evaluate(self, store, campaign, round_):
         self.calls.append(("evaluate", round_.number))
         return StageOutcome(metrics={"win_rate_vs_base": 0.6})
@@ -60,7 +64,7 @@ def test_waits_for_enough_judgments_then_runs_a_whole_round(store, make_user, ma
     judge(store, make_user, campaign, 5)
     (r,) = run_loop(store, campaign, stages, settings)
     assert r.status == "done" and r.number == 1 and r.policy_version_id and r.reward_version_id
-    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "generate", "evaluate"]
+    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "generate", "score", "evaluate"]
     assert r.metrics["new_judgments"] == 5 and r.metrics["win_rate_vs_base"] == 0.6
     (r2,) = run_loop(store, campaign, stages, settings)
     assert r2.number == 2 and r2.status == "waiting" and r2.base_policy_id == r.policy_version_id
@@ -107,5 +111,5 @@ def test_killed_mid_round_resumes_without_redoing_finished_stages(store, make_us
         run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
     (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
     assert r.status == "done"
-    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "train_policy", "generate", "evaluate"]
+    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "train_policy", "generate", "score", "evaluate"]
     assert len(rounds(store, campaign)) == 1

@@ -51,14 +51,16 @@ def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypa
         "c-dpo-1",
         "--db",
         db,
-        "--set",
-        "max_steps=2",
-        "--set",
-        "per_device_train_batch_size=4",
-        "--set",
-        "max_length=64",
-        "--set",
-        "lora_r=4",
+        "--max_steps",
+        "2",
+        "--per-device-train-batch-size",
+        "4",
+        "--max_length",
+        "64",
+        "--lora_r",
+        "4",
+        "--learning_rate",
+        "1e-4",
     ]
     assert main(argv) == 0
     store = open_store(db)
@@ -66,6 +68,10 @@ def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypa
         rows = {r.name: r for r in conn.execute(select(model_versions)).all()}
     child = rows["c-dpo-1"]
     assert child.kind == "policy" and child.metadata["algorithm"] == "dpo" and child.metadata["steps"] == 2
+    assert child.metadata["human_pairs"] == 24 and child.metadata["campaign"] == "c"
+    assert main(argv) == 0  # the same name again: returned, not trained again
+    with store.read() as conn:
+        assert conn.execute(select(model_versions).where(model_versions.c.name == "c-dpo-1")).all() == [child]
     parent = next(r for r in rows.values() if r.id == child.parent_id)
     assert parent.path == str(tiny_dir)
     assert (tmp_path / "home" / "policies" / "c-dpo-1" / "adapter_config.json").exists()
@@ -78,8 +84,10 @@ def test_bad_input_is_refused_before_training(tmp_path, tiny_dir, capsys):
     assert "no preference pairs" in capsys.readouterr().err
     assert main(["train-policy", "--campaign", "c", "--algorithm", "grpo", "--model", str(tiny_dir), "--db", db]) == 2
     assert "needs --reward" in capsys.readouterr().err
-    assert main(["train-policy", "--campaign", "c", "--set", "nonsense=1", "--model", str(tiny_dir), "--db", db]) == 2
-    assert "unknown dpo option" in capsys.readouterr().err
+    assert main(["train-policy", "--campaign", "c", "--nonsense", "1", "--model", str(tiny_dir), "--db", db]) == 2
+    assert "unknown dpo flag(s): --nonsense 1" in capsys.readouterr().err
+    assert main(["train-policy", "--campaign", "c", "--beta", "high", "--model", str(tiny_dir), "--db", db]) == 2
+    assert "invalid float value: 'high'" in capsys.readouterr().err
 
 
 def test_best_of_n_needs_dpo_and_a_reward_model(tmp_path, tiny_dir, capsys):

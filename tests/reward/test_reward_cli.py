@@ -15,19 +15,25 @@ from hitl.errors import InvalidInput
 from hitl.store import open_store
 from hitl.store.schema import dataset_snapshots, items, model_versions
 from hitl.users import create_user
-from reward.config import load_config
+from reward.config import make_config
 
 
 def test_yaml_then_flags_override_defaults(tmp_path):
     path = tmp_path / "cpu.yaml"
     path.write_text("reward:\n  learning_rate: 1e-4\n  num_train_epochs: 3\n  use_lora: true\npolicy:\n  beta: 0.1\n")
-    config = load_config(str(path), {"num_train_epochs": "1", "lora_r": None})
+    config = make_config(config_path=str(path), args=["--num_train_epochs", "1", "--save_strategy", "no"])
     assert (config.learning_rate, config.num_train_epochs, config.use_lora, config.lora_r) == (1e-4, 1.0, True, 16)
-    assert config.bf16 is False and config.gradient_checkpointing is False
+    assert isinstance(config.learning_rate, float) and config.save_strategy == "no"
+    assert config.bf16 is False and config.activation_checkpointing is False
     assert config.train_sampling_strategy == "group_by_length"
     path.write_text("reward:\n  learnin_rate: 1e-4\n")
-    with pytest.raises(InvalidInput, match="unknown reward option.*learnin_rate"):
-        load_config(str(path))
+    with pytest.raises(InvalidInput, match=f"unknown reward option.*{path.name}.*learnin_rate"):
+        make_config(config_path=str(path))
+    with pytest.raises(InvalidInput, match="learning_rate.*invalid float value"):
+        make_config(args=["--learning_rate", "fast"])
+    flat = tmp_path / "trl.yaml"  # a TRL-style file without hitl's sections is read whole
+    flat.write_text("learning_rate: 3.0e-5\nsave_strategy: no\n")
+    assert make_config(config_path=str(flat)).learning_rate == 3e-5
 
 
 @pytest.fixture
@@ -51,7 +57,7 @@ def test_train_evaluate_and_score_from_the_command_line(judged, backbone_dir, tm
     train = ["train-reward", "--db", url, "--campaign", "planted", "--model", backbone_dir, "--name", "rm1"]
     train += ["--output-dir", str(out), "--num-train-epochs", "4", "--learning-rate", "3e-3", "--max-length", "48"]
     train += ["--threads", "1", "--eval-fraction", "0.2", "--per-device-train-batch-size", "8"]
-    train += ["--set", "save_strategy=no", "--set", "disable_tqdm=true", "--set", "warmup_steps=0"]
+    train += ["--save_strategy", "no", "--disable_tqdm", "true", "--warmup_steps", "0"]
     assert main(train) == 0
     printed = capsys.readouterr().out
     assert "pairwise accuracy" in printed and "registered reward version rm1" in printed

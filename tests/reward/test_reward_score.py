@@ -8,7 +8,7 @@ from reward_helpers import add_item
 from hitl.queue import next_item
 from reward.models import load_backbone
 from reward.prelabel import pending_items, prioritize, score_items
-from reward.score import RewardScorer, best_of_n, pair_uncertainty, reward_function
+from reward.score import RewardScorer, pair_uncertainty, reward_function
 
 
 @pytest.fixture
@@ -55,10 +55,9 @@ def test_priorities_put_the_most_uncertain_item_first(scorer, store, make_user, 
     assert score_items([scorer], []) == []
 
 
-def test_best_of_n_and_reward_function(scorer):
+def test_reward_function_scores_text_and_conversational_input_alike(scorer):
     candidates = ["good", "bad", "great answer"]
-    best, rewards = best_of_n(scorer, "hello", candidates)
-    assert rewards[best] == max(rewards) and len(rewards) == 3
+    rewards = list(scorer.score(["hello"] * 3, candidates))
     fn = reward_function(scorer)
     chat = [[{"role": "user", "content": "hello"}]] * 3
     conversational = [[{"role": "assistant", "content": c}] for c in candidates]

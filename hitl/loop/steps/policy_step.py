@@ -1,0 +1,203 @@
+"""The policy step: fine-tune a policy with TRL (DPO by default; KTO, GRPO, RLOO) on a campaign's judgments, plus
+reward-labelled best-of-n pairs when asked, and register it. `hitl train-policy` and the loop's rounds call it.
+
+    hitl train-policy --config configs/cpu.yaml --campaign demo --name demo-dpo-1 --reward demo-rm --best-of-n 4
+
+Idempotent by version name: a registered name returns that version and trains nothing. Every version records the
+same lineage: algorithm, campaign, base version, reward version, data snapshot, round, pair counts and metrics.
+A run whose loss diverges registers nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitl import embedded
+from hitl.campaigns import Campaign
+from hitl.errors import InvalidInput, TrainingDiverged
+from hitl.loop.steps.versions import find_version
+from hitl.store import Store
+from policy.config import GenerationSettings
+
+AGGREGATES = ("dawid_skene", "majority", "all")
+ONLINE = ("grpo", "rloo")
+
+
+@dataclass
+class PolicyStep:
+    """What `train_policy_step` trains, on what, and where its trainer config comes from (hitl.trainer_config)."""
+
+    name: str = field(metadata={"help": "Version name of the new policy (its folder: $HITL_HOME/policies/NAME)."})
+    base: str = field(default="default", metadata={"help": "Base policy: default, a hub id, a path or a version."})
+    algorithm: str | None = field(
+        default=None, metadata={"help": "dpo, kto, grpo or rloo (unset: the YAML's policy: algorithm, else dpo)."}
+    )
+    config_path: str | None = field(default=None, metadata={"help": "YAML file; its policy: section is read."})
+    trainer_args: list[str] = field(
+        default_factory=list, metadata={"help": "Flags under TRL's names, e.g. ['--beta', '0.2']."}
+    )
+    defaults: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "The caller's option defaults, below the YAML and the flags."}
+    )
+    overrides: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "The caller's option values, above the YAML, below the flags."}
+    )
+    reward: str | None = field(
+        default=None,
+        metadata={"help": "Reward model (version name, id or folder): GRPO/RLOO's reward, best-of-n labels."},
+    )
+    aggregate: str = field(
+        default="dawid_skene",
+        metadata={"help": "DPO pairs: one per item (Dawid-Skene or majority label), or one per judgment (all)."},
+    )
+    newest: int | None = field(
+        default=None, metadata={"help": "Train on the pairs of the newest N items only (None: every judged item)."}
+    )
+    best_of_n: int = field(
+        default=0, metadata={"help": "DPO: also sample N answers per prompt and add the reward model's best-vs-worst."}
+    )
+    best_of_n_gap: float = field(default=0.1, metadata={"help": "Smallest reward gap for a best-of-n pair to count."})
+    best_of_n_prompts: str | None = field(
+        default=None, metadata={"help": "Prompts for best-of-n: a file, a tag or all (None: the campaign's prompts)."}
+    )
+    best_of_n_limit: int | None = field(default=None, metadata={"help": "At most this many best-of-n prompts."})
+    sampling: GenerationSettings = field(
+        default_factory=GenerationSettings, metadata={"help": "How best-of-n samples are drawn (n is best_of_n)."}
+    )
+    round: int | None = field(default=None, metadata={"help": "The loop round this step belongs to (lineage)."})
+    snapshot_id: int | None = field(default=None, metadata={"help": "The dataset snapshot behind it (lineage)."})
+    progress: bool = field(default=True, metadata={"help": "Show progress bars."})
+
+
+@dataclass
+class PolicyStepResult:
+    version_id: int
+    name: str
+    base_version_id: int | None
+    trained: bool  # False when the version already existed
+    algorithm: str
+    human_pairs: int = 0
+    best_of_n_pairs: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def policy_dir(name: str) -> str:
+    return str(embedded.hitl_home() / "policies" / name)
+
+
+def check_step(step: PolicyStep, algorithm: str) -> None:
+    """Refuse what cannot work before anything is loaded or generated."""
+    if step.aggregate not in AGGREGATES:
+        raise InvalidInput(f"aggregate must be one of {', '.join(AGGREGATES)}, not {step.aggregate!r}")
+    if step.newest is not None and step.newest < 1:
+        raise InvalidInput("--newest must be at least 1")
+    if step.best_of_n and (algorithm != "dpo" or step.best_of_n < 2 or not step.reward):
+        raise InvalidInput("--best-of-n N adds DPO pairs: use it with --algorithm dpo, N >= 2 and --reward")
+    if algorithm in ONLINE and not step.reward:
+        raise InvalidInput(f"{algorithm} needs --reward (a reward model version or path)")
+
+
+def _existing(row: Any) -> PolicyStepResult:
+    meta = row.metadata or {}
+    return PolicyStepResult(
+        row.id,
+        row.name,
+        row.parent_id,
+        trained=False,
+        algorithm=meta.get("algorithm", "?"),
+        human_pairs=meta.get("human_pairs", 0),
+        best_of_n_pairs=meta.get("best_of_n_pairs", 0),
+        steps=meta.get("steps", 0),
+        metrics=dict(meta.get("metrics") or {}),
+    )
+
+
+def _best_of_n_pairs(store: Store, campaign: Campaign, step: PolicyStep, base: Any, score: Any) -> list[dict]:
+    import dataclasses
+
+    from hitl.catalog import campaign_prompts
+    from policy.best_of_n import best_of_n_pairs, sampler_for
+    from policy.prompts import load_prompts
+
+    if step.best_of_n_prompts:
+        prompts = [r.prompt for r in load_prompts(store, step.best_of_n_prompts, step.best_of_n_limit)]
+    else:
+        prompts = campaign_prompts(store, campaign)[: step.best_of_n_limit]
+    settings = dataclasses.replace(step.sampling, n=step.best_of_n)
+    pairs = best_of_n_pairs(
+        prompts, sampler_for(base, progress=step.progress), score, settings, min_gap=step.best_of_n_gap
+    )
+    return [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]
+
+
+def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> PolicyStepResult:
+    """Train and register the policy `step.name` from `step.base`, or return it when it is already registered."""
+    existing = find_version(store, "policy", step.name)
+    if existing is not None:
+        return _existing(existing)
+    from hitl.catalog import register_model_version
+    from policy.fill import register_resolved, resolve_named
+    from policy.train import load_for_training, records_from_store, train_policy
+    from policy.train_config import algorithm_of, make_config
+
+    algorithm = algorithm_of(step.config_path, step.algorithm)
+    check_step(step, algorithm)
+    config = make_config(
+        algorithm,
+        step.overrides,
+        config_path=step.config_path,
+        args=step.trainer_args,
+        defaults={"output_dir": policy_dir(step.name), **step.defaults},
+    )
+    records = records_from_store(store, campaign, algorithm, aggregate=step.aggregate, newest=step.newest)
+    human_pairs = len(records.get("pairs", []))
+    if algorithm == "dpo" and not human_pairs and not step.best_of_n:
+        raise InvalidInput(
+            f"no preference pairs to train on in campaign {campaign.name!r}: collect judgments first (ties and "
+            "both-bad answers give no pair)"
+        )
+    reward_fn, reward_id = None, None
+    if step.reward:
+        from reward.score import reward_function_for
+
+        reward_fn, reward_id = reward_function_for(store, step.reward)
+    base = resolve_named(store, step.base, progress=step.progress)
+    started = time.perf_counter()
+    extra = _best_of_n_pairs(store, campaign, step, base, reward_fn) if step.best_of_n else []
+    if extra:
+        records["pairs"] = [*records["pairs"], *extra]
+    with store.write() as conn:
+        base_id = register_resolved(conn, base)
+    model, tokenizer = load_for_training(base)
+    online_reward = reward_fn if algorithm in ONLINE else None  # DPO / KTO take data, not a reward function
+    result = train_policy(model, tokenizer, algorithm, config, reward_fn=online_reward, **records)
+    if result.diverged:
+        raise TrainingDiverged(
+            f"the {algorithm} run diverged (non-finite loss) after {result.steps} steps: nothing was registered; "
+            "lower the learning rate or beta"
+        )
+    seconds = time.perf_counter() - started
+    metadata = {
+        "algorithm": algorithm,
+        "campaign": campaign.name,
+        "base_version_id": base_id,
+        "reward_version_id": reward_id,
+        "snapshot_id": step.snapshot_id,
+        "round": step.round,
+        "human_pairs": human_pairs,
+        "best_of_n_pairs": len(extra),
+        "steps": result.steps,
+        "seconds": seconds,
+        "metrics": result.metrics,
+    }
+    with store.write() as conn:
+        vid = register_model_version(
+            conn, kind="policy", name=step.name, path=result.output_dir, parent_id=base_id, metadata=metadata
+        )
+    return PolicyStepResult(
+        vid, step.name, base_id, True, algorithm, human_pairs, len(extra), result.steps, seconds, result.metrics
+    )

@@ -1,0 +1,60 @@
+"""Pair selection on synthetic candidates with known answers: disagreement wins, near-duplicates never meet."""
+
+import random
+
+import numpy as np
+import pytest
+
+from hitl.errors import InvalidInput
+from hitl.pair_selection import PromptCandidates, SelectionSettings, pair_information, select_pairs, similarity
+
+TEXTS = ["Boil the water first.", "Use a kettle to heat it.", "Pour it over the leaves.", "Let it steep for minutes."]
+
+
+def test_pair_information_separates_disagreement_from_plain_uncertainty():
+    agree_unsure = pair_information(np.zeros(8), np.zeros(8))  # every sample says 50/50
+    torn = pair_information(np.array([4.0, -4.0] * 4), np.zeros(8))  # each sure, half one way half the other
+    sure = pair_information(np.full(8, 4.0), np.zeros(8))
+    assert agree_unsure["disagreement"] == pytest.approx(0.0, abs=1e-9) and agree_unsure["uncertainty"] == 1.0
+    assert torn["disagreement"] > 0.8 and torn["uncertainty"] == pytest.approx(1.0)
+    assert sure["disagreement"] < 0.01 and sure["uncertainty"] < 0.15 and sure["spread"] > 100
+
+
+def test_the_pair_an_ensemble_disagrees_on_is_chosen_first():
+    rewards = np.zeros((6, 4))
+    rewards[:, 2] = [3, -3, 3, -3, 3, -3]  # members split on candidate 2 only
+    prompt = PromptCandidates(7, [10, 11, 12, 13], TEXTS, rewards)
+    settings = SelectionSettings(method="informative", per_prompt=1)
+    (best,) = select_pairs([prompt], 1, settings, random.Random(0))
+    assert 12 in best.ids and best.method == "informative" and best.details["disagreement"] > 0.5
+    assert best.record()["method"] == "informative"
+
+
+def test_near_duplicates_are_never_paired_by_any_method():
+    texts = ["The answer is 42.", "the answer is 42", "The answer is forty-two, as computed.", "THE ANSWER IS 42!"]
+    prompt = PromptCandidates(1, [1, 2, 3, 4], texts, np.random.default_rng(0).normal(size=(4, 4)))
+    for method in ("informative", "diversity", "random"):
+        chosen = select_pairs([prompt], 10, SelectionSettings(method=method, per_prompt=3), random.Random(1))
+        for pair in chosen:
+            a, b = (texts[pair.ids[0] - 1], texts[pair.ids[1] - 1])
+            assert similarity(a, b) < 0.8, (method, a, b)
+        assert chosen and all(3 in p.ids for p in chosen)  # only the one different answer can be paired
+
+
+def test_budget_per_prompt_cap_and_disjoint_pairs():
+    prompts = [PromptCandidates(k, [k * 10 + i for i in range(4)], TEXTS, None) for k in range(5)]
+    chosen = select_pairs(prompts, 7, SelectionSettings(method="diversity", per_prompt=2), random.Random(0))
+    assert len(chosen) == 7
+    for k in range(5):
+        mine = [p.ids for p in chosen if p.key == k]
+        assert len(mine) <= 2 and len({i for ids in mine for i in ids}) == 2 * len(mine)
+    assert all(p.method == "diversity" for p in chosen)  # informative without rewards would say the same
+
+
+def test_random_baseline_is_seeded_and_bad_settings_are_refused():
+    prompts = [PromptCandidates(k, [k * 10 + i for i in range(4)], TEXTS, None) for k in range(3)]
+    first = select_pairs(prompts, 4, SelectionSettings(method="random"), random.Random(3))
+    again = select_pairs(prompts, 4, SelectionSettings(method="random"), random.Random(3))
+    assert [p.ids for p in first] == [p.ids for p in again]
+    with pytest.raises(InvalidInput, match="selection must be one of"):
+        select_pairs(prompts, 1, SelectionSettings(method="best"), random.Random(0))
