@@ -7,7 +7,9 @@ Records: `prompt` (text or chat) + `chosen` + `rejected` (strings, or chat lists
 answer), optional `margin` / `strength`; or HH-RLHF records holding only the two full dialogues. Each record
 becomes one item of the campaign over two new responses, in a seeded random order so that position gives
 nothing away. `as_="gold"` makes it a gold item; `as_="judgments"` records the preference as a judgment by the
-inactive system user "import" (source "import"), so exports and reward data include it like any rating.
+inactive system user "import" (source "import"), so exports and reward data include it like any rating. Such a
+judgment is validated and written by the queue's one judgment write (hitl.queue.record), as a submit's is, only
+without a lease; on PostgreSQL that is hitl_record_judgment, called inside the import's transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
 from hitl.campaigns import Campaign
 from hitl.catalog import add_item, add_response
@@ -27,8 +29,12 @@ from hitl.config import DEFAULT_MAX_TEXT_BYTES
 from hitl.errors import Conflict, InvalidInput
 from hitl.io.imports import ImportReport, PromptIndex, at, load_records, resolve_campaign, source_name
 from hitl.io.records import PreferenceValue, parse_preference
+from hitl.queue import JudgmentInput
+from hitl.queue.record import judgment_row, record_judgment
+from hitl.queue.types import JudgmentRules
 from hitl.store import Store
-from hitl.store.schema import items, judgments
+from hitl.store.chunks import in_chunks
+from hitl.store.schema import judgments
 from hitl.users import User, ensure_system_user
 
 IMPORT_MODES = ("gold", "judgments")
@@ -106,6 +112,7 @@ def import_preferences(
     counts.update(responses=0, items=0)
     counts["gold_items" if as_ == "gold" else "judgments"] = 0
     now = time.time()
+    rules = JudgmentRules.of(target.settings)
     with store.write() as conn:
         if user is not None:
             _refuse_reimport(conn, path, planned, user)
@@ -125,17 +132,21 @@ def import_preferences(
                     gold_answer=order.index(chosen) if as_ == "gold" else None,
                 )
                 if user is not None:
-                    _record_judgment(
-                        conn,
-                        item_id,
-                        user,
-                        [chosen, rejected],
-                        order,
-                        value.strength,
-                        key,
-                        now,
-                        target.settings.overlap,
+                    row = judgment_row(
+                        JudgmentInput(ranking=[chosen, rejected], strength=value.strength),
+                        rules,
+                        response_ids=order,
+                        item_id=item_id,
+                        user_id=user.id,
+                        lease_id=None,
+                        display_order=order,  # nobody was shown this pair here: the item's own order
+                        overlap=target.settings.overlap,
+                        key=key,
+                        source="import",
+                        now=now,
                     )
+                    # The DBAPI connection under this transaction: the write joins it (all or nothing per file).
+                    record_judgment(conn.connection.driver_connection, store.dialect, row)
                     counts["judgments"] += 1
                 else:
                     counts["gold_items"] += 1
@@ -148,14 +159,11 @@ def import_preferences(
 def _refuse_reimport(conn, path, planned: list[tuple[int, PreferenceValue, str]], user: User) -> None:
     keys = [key for _, _, key in planned]
     done: set[str] = set()
-    for start in range(0, len(keys), 500):
-        done.update(
-            conn.execute(
-                select(judgments.c.idempotency_key).where(
-                    judgments.c.user_id == user.id, judgments.c.idempotency_key.in_(keys[start : start + 500])
-                )
-            ).scalars()
+    for chunk in in_chunks(keys):
+        query = select(judgments.c.idempotency_key).where(
+            judgments.c.user_id == user.id, judgments.c.idempotency_key.in_(chunk)
         )
+        done.update(conn.execute(query).scalars())
     for number, _, key in planned:
         if key in done:
             with at(path, number):
@@ -163,31 +171,3 @@ def _refuse_reimport(conn, path, planned: list[tuple[int, PreferenceValue, str]]
                     "this record was already imported into this campaign as a judgment: drop it from the file or "
                     "import into another campaign"
                 )
-
-
-def _record_judgment(conn, item_id, user, ranking, display_order, strength, key, now, overlap) -> None:
-    # Straight into the table, not through the lease queue: this preference was collected elsewhere. Values go
-    # as parameters, not .values(...), so SQLAlchemy compiles the statement once for the whole file.
-    row = {
-        "item_id": item_id,
-        "user_id": user.id,
-        "lease_id": None,
-        "ranking": ranking,
-        "strength": strength,
-        "tie": False,
-        "both_bad": False,
-        "flags": [],
-        "rationale": "",
-        "correction": None,
-        "seconds_on_item": None,
-        "display_order": display_order,
-        "idempotency_key": key,
-        "source": "import",
-        "created_at": now,
-    }
-    conn.execute(insert(judgments), row)
-    # The item is new, so this is its first judgment; it leaves the queue once the overlap is reached.
-    conn.execute(
-        update(items).where(items.c.id == bindparam("item")),
-        {"item": item_id, "judgment_count": 1, "status": "done" if overlap <= 1 else "open"},
-    )

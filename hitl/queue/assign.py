@@ -1,16 +1,24 @@
 """Handing out items: `next_item` leases the next item a user should judge; skip, release, expiry.
 
-    python -c "from hitl.queue import next_item"   # used by the web app, the REST API and simulators
+    python -m pytest -q tests/queue/test_queue.py   # next_item serves the web app, the REST API and simulators
 
-Order of choice: the user's live lease in the campaign (a refresh resumes it); then, with the
-campaign's gold rate, a gold item the user has not seen; then the highest-priority open item the
-user has not judged or skipped whose judgments plus live leases are below the overlap.
+Order of choice: the user's live lease in the campaign (a refresh resumes it); else, with probability
+gold_rate, a random open gold item of the campaign that the user has neither judged nor skipped (gold items have
+no overlap limit and never close; when none is left, a regular item instead); else the open regular item of the
+highest priority (then the lowest id) that the user has neither judged nor skipped and whose judgments plus live
+leases are below the overlap.
 
-Atomicity: every assignment is one write transaction. On SQLite that is `BEGIN IMMEDIATE`, so
-assignments are serialised. On PostgreSQL it is one call of the server-side function hitl_next_item
-(migration 0005_pg_queue): the candidate row is locked with `FOR UPDATE SKIP LOCKED` (concurrent
-callers move on to the next item instead of waiting), and its live leases are then counted again under
-the lock, in a fresh statement whose snapshot includes every committed lease.
+Atomicity. SQLite: the whole choice, the lease insert and the read of the texts are one `BEGIN IMMEDIATE`
+transaction, so assignments (and submits) are serialised. PostgreSQL: the gold draw is a read of its own, before
+(and regardless of) the live-lease check; the rest is one call of the server-side function hitl_next_item
+(migration 0005_pg_queue), its own transaction: the candidate row is locked with `FOR NO KEY UPDATE SKIP LOCKED`
+(concurrent callers move on to the next item instead of waiting), and its live leases are then counted again
+under the lock, in a fresh statement whose snapshot includes every committed lease; up to _MAX_PASSED_OVER
+candidates that filled up meanwhile are passed over. The live-lease check takes no lock there, so two
+simultaneous calls of one user (two tabs) can each get a lease.
+
+The lease cache: on PostgreSQL the facts a submit checks (hitl.queue.types.LeaseFacts) go into
+`store.lease_cache`, so that the submit is one call too; SQLite reads them in the submit's transaction.
 """
 
 from __future__ import annotations
@@ -18,15 +26,13 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from types import SimpleNamespace
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from hitl.campaigns import Campaign
 from hitl.errors import InvalidInput, LeaseError
 from hitl.queue import sql
-from hitl.queue.lease_cache import leases_handed_out
-from hitl.queue.types import Assignment, ShownResponse
+from hitl.queue.types import Assignment, JudgmentRules, LeaseFacts, ShownResponse
 from hitl.store import Store
 from hitl.store.schema import leases
 from hitl.users import User
@@ -80,7 +86,7 @@ def _next_sqlite(store: Store, params: dict, settings, rng: random.Random):
 
 def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
     """One call of hitl_next_item (its own transaction), plus the gold draw's query when the draw says gold.
-    What the submit will need is kept in hitl.queue.lease_cache, so the submit is one call too."""
+    What the submit will need is kept in `store.lease_cache`, so the submit is one call too."""
     with store.raw_autocommit() as conn:
         gold = _draw_gold(conn, "postgresql", params, settings.gold_rate, rng)
         call = {
@@ -96,9 +102,9 @@ def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
         return None
     token, item_id, order, expires_at, resumed, lease_id, is_gold, response_ids = rows[0][:8]
     order = sql.from_json(order)
-    leases_handed_out.put(
+    store.lease_cache.put(
         token,
-        SimpleNamespace(
+        LeaseFacts(
             id=lease_id,
             user_id=params["user_id"],
             state="active",
@@ -108,11 +114,8 @@ def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
             response_ids=sql.from_json(response_ids),
             is_gold=is_gold,
             judgment_count=0,  # hitl_record_judgment checks the real count under the item's lock
-            item_kind=settings.item_kind,
             overlap=settings.overlap,
-            allow_tie=settings.allow_tie,
-            allow_both_bad=settings.allow_both_bad,
-            require_rationale=settings.require_rationale,
+            rules=JudgmentRules.of(settings),
         ),
     )
     return token, item_id, order, expires_at, resumed, [row[8:] for row in rows]
@@ -153,7 +156,7 @@ def _close_lease(store: Store, token: str, user: User, new_state: str) -> None:
         conn.execute(update(leases).where(leases.c.id == row.id).values(state=new_state, closed_at=now))
 
 
-def check_lease_usable(row, user: User | None, now: float) -> None:
+def check_lease_usable(row: LeaseFacts | Row | None, user: User | None, now: float) -> None:
     """Refuse (LeaseError) a lease that is unknown, someone else's, already closed or expired."""
     if row is None:
         raise LeaseError("unknown lease: fetch a new item")

@@ -1,11 +1,15 @@
 """The queue's hot-path SQL, run on the DBAPI cursor of a SQLAlchemy connection.
 
+    python -c "from hitl.queue import sql; print(sql.PICK_REGULAR)"
+
 Why not SQLAlchemy expressions here: building and compiling them costs several times what SQLite
 takes to run them, and next + submit must sustain over a thousand judgments a second on two cores.
 Everything else in hitl uses SQLAlchemy Core; this module is the one measured exception
 (scripts/bench_collection.py). Statements are written once with `:name` parameters and converted to
 the driver's style. On SQLite the transaction comes from `Store.raw_write()`; on PostgreSQL the multi-step writes
-are server-side functions (migration 0005_pg_queue), each call its own transaction (`Store.raw_autocommit()`).
+are server-side functions (migrations 0005_pg_queue and 0006_pg_record_import): the queue calls each in
+autocommit (`Store.raw_autocommit()`), one call one transaction, and an import calls hitl_record_judgment inside
+its own transaction (hitl/queue/record.py).
 """
 
 from __future__ import annotations
@@ -61,26 +65,20 @@ LEASE_FOR_SUBMIT = """
 SELECT l.id, l.user_id, l.state, l.expires_at, l.display_order, l.item_id, i.response_ids, i.is_gold,
        i.judgment_count, c.item_kind, c.overlap, c.allow_tie, c.allow_both_bad, c.require_rationale
 FROM leases l JOIN items i ON i.id = l.item_id JOIN campaigns c ON c.id = i.campaign_id
-WHERE l.token = :token"""
-LEASE_FIELDS = (
-    "id",
-    "user_id",
-    "state",
-    "expires_at",
-    "display_order",
-    "item_id",
-    "response_ids",
-    "is_gold",
-    "judgment_count",
-    "item_kind",
-    "overlap",
-    "allow_tie",
-    "allow_both_bad",
-    "require_rationale",
-)
+WHERE l.token = :token"""  # columns in the order of hitl.queue.submit._lease_facts
 
 EARLIER_JUDGMENT = "SELECT id, item_id, lease_id FROM judgments WHERE user_id = :user_id AND idempotency_key = :key"
 
+# PostgreSQL: lock the lease and the item, check they still take the judgment, insert it, count it, close the
+# lease: one call. A NULL lease (an import) has nothing to lock or close. Returns (status, judgment id): ok, or
+# lease / full when refused.
+PG_RECORD_JUDGMENT = """
+SELECT o_status, o_judgment FROM hitl_record_judgment(
+  :lease_id, :item_id, :user_id, :now, :overlap, CAST(:ranking AS json), :strength, :tie, :both_bad,
+  CAST(:flags AS json), :rationale, :correction, :seconds_on_item, CAST(:display_order AS json), :idempotency_key,
+  :source)"""
+
+# SQLite: the three writes of hitl_record_judgment, in the caller's BEGIN IMMEDIATE (hitl/queue/record.py).
 INSERT_JUDGMENT = """
 INSERT INTO judgments (item_id, user_id, lease_id, ranking, strength, tie, both_bad, flags, rationale, correction,
                        seconds_on_item, display_order, idempotency_key, source, created_at)
@@ -88,20 +86,12 @@ VALUES (:item_id, :user_id, :lease_id, :ranking, :strength, :tie, :both_bad, :fl
         :seconds_on_item, :display_order, :idempotency_key, :source, :now)
 RETURNING id"""
 
-# PostgreSQL: lock the lease and the item, check they still take the judgment, insert it, count it, close the
-# lease: one call, one transaction. Returns (status, judgment id): ok, or lease / full when refused.
-PG_RECORD_JUDGMENT = """
-SELECT o_status, o_judgment FROM hitl_record_judgment(
-  :lease_id, :item_id, :user_id, :now, :overlap, CAST(:ranking AS json), :strength, :tie, :both_bad,
-  CAST(:flags AS json), :rationale, :correction, :seconds_on_item, CAST(:display_order AS json), :idempotency_key,
-  :source)"""
-
 COUNT_JUDGMENT = """
 UPDATE items SET judgment_count = judgment_count + 1,
                  status = CASE WHEN judgment_count + 1 >= :overlap AND is_gold = :false THEN 'done' ELSE status END
 WHERE id = :item_id"""
 
-CLOSE_LEASE = "UPDATE leases SET state = :new_state, closed_at = :now WHERE id = :lease_id"
+CLOSE_SUBMITTED_LEASE = "UPDATE leases SET state = 'submitted', closed_at = :now WHERE id = :lease_id"
 
 _INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 _PARAM = re.compile(r"(?<!:):(\w+)")

@@ -1,8 +1,14 @@
-"""What the queue hands out and takes back: assignments (an item under a lease) and judgments."""
+"""What the queue hands out and takes back: assignments (an item under a lease), judgments, and the facts of a
+lease that a judgment is checked against.
+
+    python -c "from hitl.queue.types import JudgmentInput; print(JudgmentInput(ranking=[2, 1], strength=3))"
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from hitl.config import CampaignSettings
 
 
 @dataclass(frozen=True)
@@ -49,3 +55,40 @@ class SubmitResult:
     judgment_id: int
     item_id: int
     duplicate: bool  # True when this key was already recorded: the first result is returned, nothing new stored
+
+
+@dataclass(frozen=True, slots=True)
+class JudgmentRules:
+    """The campaign's rules a judgment is validated against (`hitl.queue.submit.validate_judgment`)."""
+
+    item_kind: str
+    allow_tie: bool
+    allow_both_bad: bool
+    require_rationale: bool
+
+    @classmethod
+    def of(cls, settings: CampaignSettings) -> JudgmentRules:
+        """The rules of a campaign's `CampaignSettings`."""
+        return cls(settings.item_kind, settings.allow_tie, settings.allow_both_bad, settings.require_rationale)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseFacts:
+    """One lease as a submit sees it: the lease, its item, and the campaign's overlap and rules.
+
+    Read from the store in the submit's transaction, or kept by next_item in `Store.lease_cache` (PostgreSQL),
+    where `state`, `expires_at` and `judgment_count` are as they were at lease time: hitl_record_judgment checks
+    their current values under its row locks, so a kept copy only ever saves the read.
+    """
+
+    id: int
+    user_id: int
+    state: str
+    expires_at: float
+    display_order: list[int]
+    item_id: int
+    response_ids: list[int]
+    is_gold: bool
+    judgment_count: int
+    overlap: int
+    rules: JudgmentRules

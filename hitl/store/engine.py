@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from hitl.paths import hitl_home
+from hitl.store.lease_cache import LeaseCache
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,14 @@ class FairTurns:
 
 @dataclass
 class Store:
-    """A handle on one database: a writer engine for transactions that change data, a reader engine."""
+    """A handle on one database: a writer engine for transactions that change data, a reader engine, and the
+    facts of the leases handed out through this handle (`lease_cache`, see hitl/store/lease_cache.py)."""
 
     url: str
     writer: Engine
     reader: Engine
     dialect: str
+    lease_cache: LeaseCache = field(default_factory=LeaseCache, repr=False)
     _closed: bool = field(default=False, repr=False)
     _write_turns: FairTurns | None = field(default=None, repr=False)
     _sqlite_writer_proxy: Any = field(default=None, repr=False)

@@ -161,6 +161,27 @@ def test_preferences_as_judgments_by_the_system_user(store, make_campaign, tmp_p
     assert table_counts(store)["judgments"] == 3
 
 
+def test_a_failure_mid_file_takes_back_the_judgments_already_written(store, make_campaign, tmp_path, monkeypatch):
+    """The judgment write runs inside the import's one transaction (on PostgreSQL too: not in autocommit)."""
+    from hitl.io import preference_import
+    from hitl.queue import record
+
+    written = []
+
+    def record_then_fail(conn, dialect, row):
+        written.append(record.record_judgment(conn, dialect, row))
+        if len(written) == 2:
+            raise RuntimeError("disk full")
+        return written[-1]
+
+    monkeypatch.setattr(preference_import, "record_judgment", record_then_fail)
+    path = write_jsonl(tmp_path / "j.jsonl", PREFS[:3])
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_preferences(store, path, campaign=make_campaign(), as_="judgments")
+    assert len(written) == 2 and all(isinstance(j, int) for j in written)  # both were written before the failure
+    assert table_counts(store) == EMPTY  # and neither survived it
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [

@@ -9,8 +9,8 @@ from factories import add_items
 from sqlalchemy import func, select, update
 
 from hitl.errors import Conflict, InvalidInput, LeaseError
-from hitl.queue import JudgmentInput, expire_leases, next_item, release, skip, submit
-from hitl.queue.lease_cache import leases_handed_out
+from hitl.queue import JudgmentInput, SubmitResult, expire_leases, next_item, release, skip, submit
+from hitl.store import open_store
 from hitl.store.schema import items, judgments, leases
 
 
@@ -250,13 +250,13 @@ def test_the_same_submit_sent_many_times_at_once_is_recorded_once(store, make_us
 
 
 def test_a_lease_this_process_did_not_hand_out_is_judged_the_same(store, make_user, make_campaign):
-    """PostgreSQL submits skip the lease read for leases this process handed out (hitl.queue.lease_cache); one
-    leased by another app host takes the read path and must behave identically (SQLite always reads)."""
+    """PostgreSQL submits skip the lease read for leases this store handed out (`store.lease_cache`); one leased
+    by another app host takes the read path and must behave identically (SQLite always reads)."""
     c = make_campaign(gold_rate=0, overlap=1)
     add_items(store, c, 2)
     u = make_user()
     a = next_item(store, u, c)
-    leases_handed_out.take(a.lease_token)  # as if another app host had leased it
+    store.lease_cache.take(a.lease_token)  # as if another app host had leased it
     first = submit(store, a.lease_token, "key-a", pick_first(a), user=u)
     again = submit(store, a.lease_token, "key-a", pick_first(a), user=u)
     assert again.duplicate and again.judgment_id == first.judgment_id and not first.duplicate
@@ -264,7 +264,30 @@ def test_a_lease_this_process_did_not_hand_out_is_judged_the_same(store, make_us
         shown = conn.execute(select(judgments.c.display_order).where(judgments.c.id == first.judgment_id)).scalar()
     assert shown == [r.response_id for r in a.responses]
     b = next_item(store, u, c)
-    leases_handed_out.take(b.lease_token)
+    store.lease_cache.take(b.lease_token)
     with pytest.raises(InvalidInput, match="ranking must list"):
         submit(store, b.lease_token, "key-b", JudgmentInput(ranking=[1, 2, 3], strength=1), user=u)
+    assert count(store, judgments) == 1
+
+
+def test_two_stores_on_one_database_keep_their_own_lease_caches(store, make_user, make_campaign):
+    """Two app hosts (here two stores in one process): a lease one handed out is judged through the other by the
+    read path, and the first one's now stale entry cannot record a second judgment."""
+    c = make_campaign(gold_rate=0, overlap=2)
+    add_items(store, c, 1)
+    u = make_user()
+    other = open_store(store.url)
+    try:
+        a = next_item(store, u, c)
+        kept = 1 if store.dialect == "postgresql" else 0  # SQLite reads the lease in the submit's transaction
+        assert (len(store.lease_cache), len(other.lease_cache)) == (kept, 0)
+        first = submit(other, a.lease_token, "key-a", pick_first(a), user=u)
+        assert not first.duplicate and len(store.lease_cache) == kept
+        with pytest.raises(LeaseError, match="already submitted"):
+            submit(store, a.lease_token, "key-b", pick_first(a), user=u)
+        assert submit(store, a.lease_token, "key-a", pick_first(a), user=u) == SubmitResult(
+            judgment_id=first.judgment_id, item_id=a.item_id, duplicate=True
+        )
+    finally:
+        other.close()
     assert count(store, judgments) == 1
