@@ -4,7 +4,10 @@
 
 `build_app(service)` returns the FastAPI app; `serve(store, host, port)` runs it with uvicorn (one
 worker), which is what `hitl serve` and `hitl demo` call. Every page is mounted with SSR off,
-monitoring off, errors hidden (show_error=False), no allowed paths and its own role check.
+monitoring off, errors hidden (show_error=False), no allowed paths and its own role check; every response
+passes collection_ui.security.WebGuard (headers, origin checks, upload isolation). uvicorn's own
+proxy-header handling is off (`server_config`): which forwarded headers to believe is the app's decision
+(WebSettings.trusted_proxies), and believing them from any local client would let a guesser pose as anyone.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from fastapi import FastAPI
 from collection_ui.api import PREFIX, install_api, new_app
 from collection_ui.auth import PageGuard, add_login_routes, gradio_auth
 from collection_ui.common import CSS
+from collection_ui.security import WebGuard
 from collection_ui.shortcuts import SHORTCUTS_HEAD
 from hitl.service import PAGE_ROLES, Service, WebSettings
 from hitl.store import Store
@@ -89,7 +93,24 @@ def build_app(service: Service, pages: tuple[str, ...] | None = None) -> FastAPI
             head=SHORTCUTS_HEAD if name in KEYBOARD_PAGES else None,
         )
     app.add_middleware(PageGuard, service=service)
+    app.add_middleware(WebGuard)  # outermost: its headers reach every response, the guards' own included
     return app
+
+
+def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 7860, log_level: str = "warning"):
+    """The uvicorn settings `serve` runs with: one worker, no access log, forwarded headers left to the app."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        workers=1,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 def serve(
@@ -104,7 +125,7 @@ def serve(
 
     app = build_app(Service(store, settings or WebSettings()))
     log.info("serving on http://%s:%d (API docs at %s/docs)", host, port, PREFIX)
-    uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False)
+    uvicorn.Server(server_config(app, host, port, log_level)).run()
 
 
 if __name__ == "__main__":

@@ -7,12 +7,20 @@ the user's role may not open; (2) each mounted Gradio app has an `auth_dependenc
 route of a page (config, queue, upload, file) answers 401 to a caller without the page's role;
 (3) every event handler resolves its caller from the session cookie again and the service checks the
 role of each action. The cookie is HttpOnly and SameSite=Lax, so another site can neither read it nor
-send it with a form POST.
+send it with a form POST; it is Secure when the request came over HTTPS (collection_ui.security.is_https).
+
+The login and logout forms carry a CSRF token (a random value in a cookie and in a hidden field, which must
+match: another site can post a form but cannot read or set our cookie). Logout is a POST: a link or an image
+elsewhere cannot log anyone out. A good login also gives the browser a known-device cookie, so an attack on
+the user's name never locks them out of that browser (hitl.service.throttle); a throttled try is answered 429
+with Retry-After.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
+import secrets
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -22,8 +30,10 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from collection_ui.api import SESSION_COOKIE
+from collection_ui.security import client_address, is_https
 from hitl.errors import HitlError
-from hitl.service import PAGE_ROLES, Service
+from hitl.service import PAGE_ROLES, RateLimited, Service
+from hitl.service.throttle import DEVICE_DAYS
 from hitl.users import User
 
 LOGIN_PAGE = """<!doctype html>
@@ -42,6 +52,7 @@ input {{ font-size: 1em; padding: .45em; }} button {{ font-size: 1em; padding: .
 <label>User name <input id="username" name="username" autocomplete="username" required autofocus></label>
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
 <input type="hidden" name="next" value="{next}">
+<input type="hidden" name="csrf" value="{csrf}">
 <button id="login" type="submit">Log in</button>
 </form></body></html>
 """
@@ -50,6 +61,15 @@ FORBIDDEN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><
 <body style="font-family: system-ui, sans-serif"><h2>Not allowed</h2>
 <p>{message}</p><p><a href="/">Back to your pages</a> · <a href="/logout">Log out</a></p></body></html>
 """
+
+LOGOUT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hitl — log out</title></head>
+<body style="font-family: system-ui, sans-serif"><form method="post" action="/logout">
+<h2>Log out of hitl?</h2><input type="hidden" name="csrf" value="{csrf}">
+<button id="logout" type="submit">Log out</button> · <a href="/">Back to your pages</a></form></body></html>
+"""
+
+CSRF_COOKIE = "hitl_csrf"
+DEVICE_COOKIE = "hitl_device"
 
 
 def safe_next(target: str | None) -> str:
@@ -104,18 +124,40 @@ def gradio_auth(service: Service, role: str) -> Callable[[Request], str | None]:
     return dependency
 
 
-def login_page(message: str = "", next_path: str = "/", status: int = 200) -> HTMLResponse:
-    body = LOGIN_PAGE.format(message=html.escape(message), next=html.escape(safe_next(next_path), quote=True))
-    # The login page must never be framed by another site (clickjacking of the password form).
-    return HTMLResponse(body, status_code=status, headers={"X-Frame-Options": "DENY", "Cache-Control": "no-store"})
+def _csrf_of(request: Request) -> str:
+    """The browser's CSRF token (its cookie), or a new one to set with the form."""
+    token = request.cookies.get(CSRF_COOKIE, "")
+    return token if 20 <= len(token) <= 64 and token.isascii() else secrets.token_urlsafe(24)
+
+
+def _csrf_ok(request: Request, sent: str) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and bool(sent) and sent.isascii() and hmac.compare_digest(cookie.encode(), sent.encode())
+
+
+def _form_page(body: str, csrf: str, secure: bool, status: int = 200, headers: dict | None = None) -> HTMLResponse:
+    response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=secure, path="/")
+    return response
 
 
 def add_login_routes(app: FastAPI, service: Service) -> None:
     cookie_age = int(service.settings.session_hours * 3600)
+    proxies = service.settings.proxy_networks()
+
+    def secure(request: Request) -> bool:
+        return service.settings.secure_cookies or is_https(request.scope, proxies)
+
+    def login_page(request: Request, message: str = "", next_path: str = "/", status: int = 200, headers=None):
+        csrf = _csrf_of(request)
+        body = LOGIN_PAGE.format(
+            message=html.escape(message), next=html.escape(safe_next(next_path), quote=True), csrf=csrf
+        )
+        return _form_page(body, csrf, secure(request), status, headers)
 
     @app.get("/login", include_in_schema=False)
-    def login_form(next: str = "/") -> HTMLResponse:  # noqa: A002 - the query parameter's name
-        return login_page(next_path=next)
+    def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the query parameter's name
+        return login_page(request, next_path=next)
 
     @app.post("/login", include_in_schema=False)
     def login(
@@ -123,26 +165,33 @@ def add_login_routes(app: FastAPI, service: Service) -> None:
         username: str = Form(default="", max_length=64),
         password: str = Form(default="", max_length=1024),
         next: str = Form(default="/", max_length=512),  # noqa: A002
+        csrf: str = Form(default="", max_length=64),
     ) -> Response:
-        client = request.client.host if request.client else "unknown"
+        if not _csrf_ok(request, csrf):
+            return login_page(request, "The form expired: log in again.", next, status=403)
         try:
-            _, token = service.login(username, password, client)
+            user, token = service.login(
+                username, password, client_address(request.scope, proxies), request.cookies.get(DEVICE_COOKIE)
+            )
+        except RateLimited as exc:
+            return login_page(request, str(exc), next, status=429, headers={"Retry-After": str(exc.retry_after)})
         except HitlError as exc:
-            return login_page(str(exc), next, status=exc.status_code)
+            return login_page(request, str(exc), next, status=exc.status_code)
         response = RedirectResponse(safe_next(next), status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=cookie_age,
-            httponly=True,
-            samesite="lax",
-            secure=service.settings.secure_cookies,
-            path="/",
-        )
+        cookie = {"httponly": True, "samesite": "lax", "secure": secure(request), "path": "/"}
+        response.set_cookie(SESSION_COOKIE, token, max_age=cookie_age, **cookie)
+        response.set_cookie(DEVICE_COOKIE, service.device_cookie(user), max_age=DEVICE_DAYS * 86_400, **cookie)
         return response
 
     @app.get("/logout", include_in_schema=False)
-    def logout(request: Request) -> Response:
+    def logout_form(request: Request) -> HTMLResponse:
+        csrf = _csrf_of(request)
+        return _form_page(LOGOUT_PAGE.format(csrf=csrf), csrf, secure(request))
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf: str = Form(default="", max_length=64)) -> Response:
+        if not _csrf_ok(request, csrf):
+            return logout_form(request)
         service.logout(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")

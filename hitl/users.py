@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 
 from hitl.errors import AuthError, Conflict, InvalidInput, NotFound
-from hitl.passwords import check_password_rules, dummy_verify, hash_password, token_hash, verify_password
+from hitl.passwords import (
+    check_password_rules,
+    dummy_verify,
+    hash_password,
+    needs_rehash,
+    token_hash,
+    verify_password,
+)
 from hitl.store import Store
 from hitl.store.schema import ROLES, api_tokens, users
 
@@ -89,7 +96,22 @@ def authenticate(store: Store, name: str, password: str) -> User:
         raise AuthError("wrong user name or password")
     if not verify_password(password, row.password_hash) or not row.active:
         raise AuthError("wrong user name or password")
+    if needs_rehash(row.password_hash):
+        # Only now is the password in hand: move an older hash (scrypt, weaker Argon2) to today's Argon2id.
+        # The WHERE on the old hash keeps a concurrent password reset from being overwritten.
+        with store.write() as conn:
+            conn.execute(
+                update(users)
+                .where(users.c.id == row.id, users.c.password_hash == row.password_hash)
+                .values(password_hash=hash_password(password))
+            )
     return _row_to_user(row)
+
+
+def password_hash_of(store: Store, name: str) -> str | None:
+    """The stored password hash of a user (the key that signs its known-device cookies), or None."""
+    with store.read() as conn:
+        return conn.execute(select(users.c.password_hash).where(users.c.name == name)).scalar()
 
 
 def _update_user(store: Store, name: str, **values) -> User:

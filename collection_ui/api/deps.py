@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hitl.errors import AuthError, HitlError
 from hitl.service import Service
-from hitl.store import StoreError
+from hitl.store import StoreBusy, StoreError
 from hitl.users import User
 
 SESSION_COOKIE = "hitl_session"
@@ -41,6 +41,14 @@ def _where(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path")) or "request"
 
 
+def _headers_of(exc: HitlError) -> dict | None:
+    """WWW-Authenticate for a missing login; Retry-After for an error that passes with time (429, 503)."""
+    if isinstance(exc, AuthError):
+        return {"WWW-Authenticate": "Bearer"}
+    retry_after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(int(retry_after))} if retry_after else None
+
+
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -50,11 +58,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HitlError)
     async def hitl_error(_request: Request, exc: HitlError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
-        return _error(exc.status_code, str(exc), headers)
+        return _error(exc.status_code, str(exc), _headers_of(exc))
 
     @app.exception_handler(StoreError)
     async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
+        if isinstance(exc, StoreBusy):
+            return _error(503, str(exc), _headers_of(exc))
         return _error(503, f"the store is unavailable: {exc}")
 
     @app.exception_handler(RequestValidationError)

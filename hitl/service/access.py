@@ -24,9 +24,13 @@ PAGE_ROLES = {
 
 
 class RateLimited(HitlError):
-    """Too many failed logins: the caller must wait before trying again."""
+    """Too many tries (failed logins) or too much at once: wait `retry_after` seconds (the Retry-After header)."""
 
     status_code = 429
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 def require(user: User | None, role: str) -> User:

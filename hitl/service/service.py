@@ -54,9 +54,16 @@ class Service:
 
     # --- identity ---
 
-    def login(self, name: str, password: str, client: str) -> tuple[User, str]:
-        """Password login (throttled); returns the user and the session token for the cookie."""
-        return sessions.login(self.store, self.settings, name, password, client)
+    def login(self, name: str, password: str, client: str, device: str | None = None) -> tuple[User, str]:
+        """Password login (throttled); returns the user and the session token for the cookie.
+
+        `client`: the caller's real address; `device`: its known-device cookie, if it sent one.
+        """
+        return sessions.login(self.store, self.settings, name, password, client, device)
+
+    def device_cookie(self, user: User) -> str:
+        """The known-device cookie to give a browser that just logged in as `user`."""
+        return sessions.device_cookie(self.store, user)
 
     def logout(self, token: str | None) -> None:
         sessions.logout(self.store, token)

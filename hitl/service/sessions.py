@@ -4,75 +4,57 @@
 
 The cookie carries a random 256-bit token; the store keeps only its `token_hash` with the user, expiry and
 revocation time, so a session survives page refreshes and server restarts, and ends on logout, on
-expiry, or when the user is disabled. Failed logins are counted per user name and per client address
-in the store (shared by every app host); past the limit no password is even checked until the window
-has passed, so guessing is slow and costs the server nothing.
+expiry, or when the user is disabled. Every try is checked by hitl.service.throttle first (per client,
+per account with back-off, known devices), so guessing is slow, costs the server nothing, and never locks
+the real user out of a browser they logged in from before.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from hitl.errors import AuthError
 from hitl.passwords import token_hash
-from hitl.service.access import RateLimited
+from hitl.service import throttle
 from hitl.service.settings import WebSettings
 from hitl.store import Store
 from hitl.store.schema import login_attempts, users, web_sessions
-from hitl.users import User, authenticate
+from hitl.users import User, authenticate, password_hash_of
 
-# Many people can share one address (an office NAT), so the per-client limit is looser than the per-name one.
-CLIENT_LIMIT_FACTOR = 4
-
-
-def _failures_since_success(conn, column, value: str, since: float) -> int:
-    last_ok = conn.execute(
-        select(func.max(login_attempts.c.created_at)).where(column == value, login_attempts.c.succeeded.is_(True))
-    ).scalar()
-    start = max(since, last_ok or 0.0)
-    return conn.execute(
-        select(func.count()).where(
-            column == value, login_attempts.c.succeeded.is_(False), login_attempts.c.created_at > start
-        )
-    ).scalar()
-
-
-def check_throttle(store: Store, settings: WebSettings, name: str, client: str, now: float | None = None) -> None:
-    """RateLimited when this name or this client has failed too often within the window."""
-    now = time.time() if now is None else now
-    since = now - settings.login_window_minutes * 60
-    with store.read() as conn:
-        by_name = _failures_since_success(conn, login_attempts.c.user_name, name, since)
-        by_client = _failures_since_success(conn, login_attempts.c.client, client, since)
-    if by_name >= settings.max_failed_logins or by_client >= settings.max_failed_logins * CLIENT_LIMIT_FACTOR:
-        raise RateLimited(
-            f"too many failed logins: wait {settings.login_window_minutes:g} minutes, or ask an admin to reset "
-            "the password"
-        )
+# What a stored user name can hold (hitl.users); anything else is kept as '?' so the row is storable everywhere.
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.@-]")
 
 
 def _record_attempt(store: Store, name: str, client: str, succeeded: bool, now: float) -> None:
     with store.write() as conn:
         conn.execute(insert(login_attempts).values(user_name=name, client=client, succeeded=succeeded, created_at=now))
-        # Old attempts only ever matter inside the window: keep the table small.
+        # Attempts older than a day never matter (the longest back-off is far shorter): keep the table small.
         conn.execute(delete(login_attempts).where(login_attempts.c.created_at < now - 86_400))
 
 
-def login(store: Store, settings: WebSettings, name: str, password: str, client: str) -> tuple[User, str]:
-    """Check the password (throttled) and open a session; returns the user and the cookie token."""
-    name = (name or "").strip()[:64]
-    client = (client or "unknown")[:64]
+def login(
+    store: Store, settings: WebSettings, name: str, password: str, client: str, device: str | None = None
+) -> tuple[User, str]:
+    """Check the password (throttled) and open a session; returns the user and the cookie token.
+
+    `client` is the caller's real address; `device` the value of its known-device cookie, if any.
+    """
+    name = _NOT_NAME.sub("?", (name or "").strip())[:64]
+    client = _NOT_NAME.sub("?", client or "unknown")[:64]
     now = time.time()
-    check_throttle(store, settings, name, client, now)
+    key = throttle.device_key(device, password_hash_of(store, name), name, now)
+    with store.read() as conn:
+        throttle.check(conn, settings, name, client, key, now)
     try:
         user = authenticate(store, name, password or "")
     except AuthError:
-        _record_attempt(store, name, client, False, now)
+        _record_attempt(store, name, key or client, False, now)
         raise
-    _record_attempt(store, name, client, True, now)
+    _record_attempt(store, name, key or client, True, now)
     token = secrets.token_urlsafe(32)
     with store.write() as conn:
         conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user.id, web_sessions.c.expires_at < now))
@@ -85,6 +67,11 @@ def login(store: Store, settings: WebSettings, name: str, password: str, client:
             )
         )
     return user, token
+
+
+def device_cookie(store: Store, user: User) -> str:
+    """A known-device cookie for a browser that just logged in as `user` (see hitl.service.throttle)."""
+    return throttle.device_token(password_hash_of(store, user.name) or "", user.name)
 
 
 def user_for_session(store: Store, token: str | None) -> User | None:

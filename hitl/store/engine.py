@@ -7,6 +7,11 @@ deadlock on a lock upgrade. Within one process all writes go through a single co
 one): SQLite serialises writers anyway, and SQLite before 3.51.3 can corrupt the WAL when several
 writer connections reset it concurrently. PostgreSQL: an ordinary pool; the queue uses
 `FOR UPDATE SKIP LOCKED` to hand out leases.
+
+A store too busy to answer in time (SQLite's write lock held by another process past the busy timeout,
+PostgreSQL lock timeouts, deadlocks, serialization failures, an exhausted pool) raises `StoreBusy`: a
+user-facing error the REST API answers with 503 and Retry-After, never a 500. Nothing of the transaction was
+kept, so retrying is safe.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from hitl.errors import HitlError
 from hitl.paths import hitl_home
 from hitl.store.lease_cache import LeaseCache
 
@@ -35,6 +43,46 @@ SQLITE_SAFE_MULTI_WRITER = (3, 51, 3)
 
 class StoreError(Exception):
     """A problem with the store the user can fix (bad URL, unreachable server, unmigrated database)."""
+
+
+class StoreBusy(StoreError, HitlError):
+    """The store could not take this request in time (locks held by others): retry in a moment."""
+
+    status_code = 503
+    retry_after = 1
+
+
+# PostgreSQL's answers that mean "busy, try again": lock_not_available, deadlock_detected, serialization_failure,
+# query_canceled (a statement or lock timeout).
+_PG_BUSY = (
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.QueryCanceled,
+)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    original = getattr(exc, "orig", None) or exc
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original).lower()
+        return "locked" in text or "busy" in text
+    return isinstance(original, _PG_BUSY) or isinstance(exc, sa_exc.TimeoutError)
+
+
+@contextlib.contextmanager
+def busy_as_retry() -> Iterator[None]:
+    """Turn a busy store's error raised inside into StoreBusy; every other error passes unchanged."""
+    try:
+        yield
+    except (sqlite3.OperationalError, sa_exc.OperationalError, sa_exc.TimeoutError, *_PG_BUSY) as exc:
+        if _is_busy(exc):
+            raise StoreBusy("the store is busy (another writer holds it): retry in a moment") from exc
+        raise
+    except sa_exc.DBAPIError as exc:
+        if _is_busy(exc):
+            raise StoreBusy("the store is busy (another writer holds it): retry in a moment") from exc
+        raise
 
 
 class FairTurns:
@@ -102,10 +150,10 @@ class Store:
         holding it is waited for up to the busy timeout.
         """
         if not self.is_sqlite:
-            with self.writer.begin() as conn:
+            with busy_as_retry(), self.writer.begin() as conn:
                 yield conn
             return
-        with self._write_turns, self.writer.begin() as conn:
+        with busy_as_retry(), self._write_turns, self.writer.begin() as conn:
             yield conn
 
     @contextlib.contextmanager
@@ -116,7 +164,7 @@ class Store:
         per-transaction bookkeeping of a SQLAlchemy Connection. See hitl/queue/sql.py. Callers take
         turns in arrival order (FairTurns), sized to the connections there are.
         """
-        with self._write_turns:
+        with busy_as_retry(), self._write_turns:
             proxy = None if self.is_sqlite else self.writer.raw_connection()
             dbapi = self._sqlite_writer_dbapi() if self.is_sqlite else proxy.driver_connection
             try:
@@ -141,7 +189,7 @@ class Store:
         """
         if self.is_sqlite:
             raise StoreError("raw_autocommit is for PostgreSQL; SQLite writes go through raw_write")
-        with self._write_turns:
+        with busy_as_retry(), self._write_turns:
             proxy = self.writer.raw_connection()
             dbapi = proxy.driver_connection
             try:
@@ -163,7 +211,7 @@ class Store:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (a consistent snapshot under WAL / MVCC)."""
-        with self.reader.begin() as conn:
+        with busy_as_retry(), self.reader.begin() as conn:
             yield conn
 
     def close(self) -> None:

@@ -110,7 +110,12 @@ def test_wrong_password_then_login_and_logout(site, page):
     assert "wrong user name or password" in page.inner_text("body")
     site.login(page, "vera")
     assert page.url.endswith("/review/")
+    page.goto(f"{site.url}/logout")  # a GET only asks: logging out is the form's POST (with its CSRF token)
+    page.goto(f"{site.url}/review/")
+    assert page.url.endswith("/review/")
     page.goto(f"{site.url}/logout")
+    page.click("#logout")
+    page.wait_for_load_state("load")
     assert "/login" in page.url
     page.goto(f"{site.url}/review/")
     assert "/login" in page.url
