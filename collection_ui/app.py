@@ -71,7 +71,7 @@ def build_app(service: Service, pages: tuple[str, ...] | None = None) -> FastAPI
     app = new_app(lifespan=_lifespan(service.settings.threads))
     install_api(app, service)
     add_login_routes(app, service)
-    for name in pages or tuple(PAGE_ROLES):
+    for name in tuple(PAGE_ROLES) if pages is None else pages:
         module = importlib.import_module(f"collection_ui.{name}")
         blocks = module.build(service).queue(default_concurrency_limit=EVENT_CONCURRENCY)
         _calm_queue(blocks)
