@@ -1,4 +1,5 @@
-"""The migrated schema matches hitl.store.schema, migrations are idempotent, and unknown revisions are refused."""
+"""The migrated schema matches hitl.store.schema, migrations are idempotent, unknown revisions are refused, and
+the queue functions' downgrade restores what the revision before made."""
 
 import pytest
 from alembic import command
