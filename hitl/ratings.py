@@ -14,6 +14,7 @@ that won or lost every battle at a finite rating; `prior=0` gives the plain maxi
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -108,26 +109,90 @@ def bradley_terry(
     return dict(zip(models, _to_elo(_fit(wins, games, prior, iters, tol)).tolist(), strict=True))
 
 
-def bootstrap_intervals(
-    battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0, level: float = 0.95
-) -> dict[str, tuple[float, float]]:
-    """Percentile intervals of each model's rating over `rounds` resamples of the battles (with replacement)."""
+# Resampling is the costly part of a leaderboard: every caller bounds its rounds by this.
+MAX_ROUNDS = 1000
+# Battle indices drawn at once (rounds x battles); larger boards are resampled in slices of rounds.
+_DRAW_CELLS = 2_000_000
+
+
+def bootstrap_samples(
+    battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0
+) -> tuple[list[str], np.ndarray]:
+    """Each model's Elo rating in `rounds` resamples of the battles (with replacement): (models, rounds x models).
+
+    All resamples are fitted at once (one MM iteration updates every resample), so the cost is a few array
+    operations per iteration rather than a Python loop per round. With one seed, the first r rows of a larger
+    draw are the draw of r rounds, so one fit at many rounds serves every smaller request.
+    """
+    if not 0 <= rounds <= MAX_ROUNDS:
+        raise ValueError(f"rounds must be between 0 and {MAX_ROUNDS}, not {rounds}")
     battles = _check(battles)
     models = models_of(battles)
+    n = len(models)
     if not models or rounds < 1:
-        return {m: (math.nan, math.nan) for m in models}
+        return models, np.empty((0, n))
     index = {m: i for i, m in enumerate(models)}
     a, b, outcome = _arrays(battles, index)
     rng = np.random.default_rng(seed)
-    samples = np.empty((rounds, len(models)))
-    for r in range(rounds):
-        k = rng.integers(0, len(battles), size=len(battles))
-        wins, games = _tallies(a[k], b[k], outcome[k], len(models))
-        samples[r] = _to_elo(_fit(wins, games, prior, 500, 1e-8))
+    per_slice = max(1, _DRAW_CELLS // len(battles))
+    out = []
+    for start in range(0, rounds, per_slice):
+        r = min(per_slice, rounds - start)
+        k = rng.integers(0, len(battles), size=(r, len(battles)))
+        wins, games = _batched_tallies(a[k], b[k], outcome[k], n)
+        out.append(_to_elo_rows(_fit_rows(wins, games, prior, 500, 1e-8)))
+    return models, np.concatenate(out)
+
+
+def _batched_tallies(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """_tallies for each row of (rounds x battles) index arrays: (rounds, n, n) wins and games."""
+    rounds = a.shape[0]
+    cell = (np.arange(rounds)[:, None] * n * n).astype(np.int64)
+    ab, ba = (cell + a * n + b).ravel(), (cell + b * n + a).ravel()
+    size = rounds * n * n
+    wins = np.bincount(ab, outcome.ravel(), size) + np.bincount(ba, (1.0 - outcome).ravel(), size)
+    games = np.bincount(ab, minlength=size) + np.bincount(ba, minlength=size)
+    return wins.reshape(rounds, n, n), games.reshape(rounds, n, n).astype(float)
+
+
+def _fit_rows(wins: np.ndarray, games: np.ndarray, prior: float, iters: int, tol: float) -> np.ndarray:
+    """_fit for a stack of (wins, games) boards at once: (rounds, n) log-strengths."""
+    strength = np.ones(wins.shape[:2])
+    scored = wins.sum(axis=2) + prior
+    for _ in range(iters):
+        pair_sum = strength[:, :, None] + strength[:, None, :]
+        denom = (games / pair_sum).sum(axis=2) + 2.0 * prior / (strength + 1.0)
+        new = np.where(denom > 0, scored / np.where(denom > 0, denom, 1.0), strength)
+        new = np.maximum(new, 1e-12)
+        new /= np.exp(np.log(new).mean(axis=1, keepdims=True))
+        done = np.max(np.abs(np.log(new) - np.log(strength))) < tol
+        strength = new
+        if done:
+            break
+    return np.log(strength)
+
+
+def _to_elo_rows(log_strength: np.ndarray) -> np.ndarray:
+    elo = SCALE * log_strength / math.log(10.0)
+    return elo - elo.mean(axis=1, keepdims=True) + BASE
+
+
+def intervals_from(models: Sequence[str], samples: np.ndarray, level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of each model's rating over bootstrap samples (nan without samples)."""
+    if not len(samples):
+        return {m: (math.nan, math.nan) for m in models}
     tail = (1.0 - level) / 2.0 * 100.0
     low = np.percentile(samples, tail, axis=0)
     high = np.percentile(samples, 100.0 - tail, axis=0)
     return {m: (float(low[i]), float(high[i])) for i, m in enumerate(models)}
+
+
+def bootstrap_intervals(
+    battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of each model's rating over `rounds` resamples of the battles (with replacement)."""
+    models, samples = bootstrap_samples(battles, rounds=rounds, seed=seed, prior=prior)
+    return intervals_from(models, samples, level)
 
 
 def win_rate_matrix(battles: Iterable[Battle], models: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
@@ -152,16 +217,35 @@ def battle_counts(battles: Iterable[Battle], models: Sequence[str] | None = None
     return models, games.astype(int)
 
 
-def leaderboard(battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0) -> list[Rating]:
-    """Ratings, intervals and win/loss/tie counts per model, best first."""
+def leaderboard(
+    battles: Iterable[Battle],
+    *,
+    rounds: int = 200,
+    seed: int = 0,
+    prior: float = 1.0,
+    samples: tuple[list[str], np.ndarray] | None = None,
+) -> list[Rating]:
+    """Ratings, intervals and win/loss/tie counts per model, best first.
+
+    `samples`: bootstrap_samples of these battles computed before (at `rounds` or more: the first `rounds` rows
+    are used), so a cached draw answers every request.
+    """
     battles = _check(battles)
     ratings = bradley_terry(battles, prior=prior)
-    intervals = bootstrap_intervals(battles, rounds=rounds, seed=seed, prior=prior)
+    if samples is None:
+        samples = bootstrap_samples(battles, rounds=rounds, seed=seed, prior=prior)
+    intervals = intervals_from(samples[0], samples[1][:rounds])
+    wins, ties, total = Counter(), Counter(), Counter()
+    for a, b, o in battles:
+        total[a] += 1
+        total[b] += 1
+        if o == 0.5:
+            ties[a] += 1
+            ties[b] += 1
+        else:
+            wins[a if o == 1.0 else b] += 1
     rows = []
     for m in ratings:
-        wins = sum(1 for a, b, o in battles if (a == m and o == 1.0) or (b == m and o == 0.0))
-        ties = sum(1 for a, b, o in battles if m in (a, b) and o == 0.5)
-        total = sum(1 for a, b, _ in battles if m in (a, b))
-        low, high = intervals[m]
-        rows.append(Rating(m, ratings[m], low, high, total, wins, total - wins - ties, ties))
+        low, high = intervals.get(m, (math.nan, math.nan))
+        rows.append(Rating(m, ratings[m], low, high, total[m], wins[m], total[m] - wins[m] - ties[m], ties[m]))
     return sorted(rows, key=lambda r: (-r.rating, r.model))

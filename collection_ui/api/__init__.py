@@ -3,10 +3,10 @@
 curl http://127.0.0.1:7860/api/v1/openapi.json
 """
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from collection_ui.api.admin_routes import admin_router
-from collection_ui.api.deps import SESSION_COOKIE, caller_dependency, install_error_handlers
+from collection_ui.api.deps import SESSION_COOKIE, caller_dependency, install_error_handlers, storable_parameters
 from collection_ui.api.rating_routes import rating_router
 from collection_ui.api.review_routes import review_router
 from collection_ui.api.schemas import ErrorOut
@@ -42,7 +42,12 @@ def install_api(app: FastAPI, service: Service) -> None:
     """
     caller = caller_dependency(service)
     for router in (rating_router, review_router, admin_router):
-        app.include_router(router(service, caller), prefix=PREFIX, responses=ERRORS)
+        app.include_router(
+            router(service, caller),
+            prefix=PREFIX,
+            responses={**ERRORS, 503: {"model": ErrorOut}},
+            dependencies=[Depends(storable_parameters)],
+        )
     install_error_handlers(app)
 
 

@@ -26,6 +26,7 @@ from hitl.io.imports import PAIRINGS
 from hitl.preferences import AGGREGATES, BOTH_BAD, TIES
 from hitl.service import Service
 from hitl.service.admin import DOWNLOAD_FORMATS
+from hitl.storable import check_storable
 from hitl.users import User
 
 UserName = Path(min_length=1, max_length=64)  # every use is named `name` (see review_routes._id)
@@ -60,7 +61,10 @@ def admin_router(service: Service, caller) -> APIRouter:
             changed = admin.set_role(user, name, body.role)
         if body.active is not None:
             changed = admin.set_active(user, name, body.active)
-        return UserOut(name=changed.name, role=changed.role, active=changed.active)
+        row = next((r for r in admin.users(user) if r.name == changed.name), None)
+        return UserOut(
+            name=changed.name, role=changed.role, active=changed.active, api_tokens=row.api_tokens if row else 0
+        )
 
     @router.post("/users/{name}/tokens", response_model=TokenOut, status_code=201)
     def create_token(body: TokenBody, name: str = UserName, user: User = Depends(caller)) -> TokenOut:
@@ -83,6 +87,7 @@ def admin_router(service: Service, caller) -> APIRouter:
         tags: str = Form(default="", max_length=1000, description="Comma-separated tags added to every prompt."),
         user: User = Depends(caller),
     ) -> ImportOut:
+        check_storable(tags, "tags")
         tag_list = [t.strip() for t in tags.split(",") if t.strip()]
         return _import_out(admin.import_upload(user, "prompts", file.file, file.filename or "", tags=tag_list))
 
@@ -94,6 +99,7 @@ def admin_router(service: Service, caller) -> APIRouter:
         pairing: Literal[PAIRINGS] = Form(default=PAIRINGS[0]),  # type: ignore[valid-type]
         user: User = Depends(caller),
     ) -> ImportOut:
+        check_storable({"campaign": campaign, "model": model}, "form")
         report = admin.import_upload(
             user, "responses", file.file, file.filename or "", campaign=campaign, model=model, pairing=pairing
         )

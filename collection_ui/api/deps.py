@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hitl.errors import AuthError, HitlError
 from hitl.service import Service
+from hitl.storable import unstorable
 from hitl.store import StoreBusy, StoreError
 from hitl.users import User
 
@@ -35,6 +36,15 @@ def caller_dependency(service: Service) -> Callable[..., User]:
         raise AuthError("send your API token as `Authorization: Bearer hitl_...` (an admin can create one)")
 
     return caller
+
+
+def storable_parameters(request: Request) -> None:
+    """Refuse path and query values no store can hold (NUL, lone surrogates) with a 422 naming the parameter."""
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            reason = unstorable(str(value))
+            if reason:
+                raise RequestValidationError([{"loc": (where, name), "msg": f"contains {reason}", "type": "value"}])
 
 
 def _where(loc: tuple) -> str:

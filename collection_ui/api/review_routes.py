@@ -22,15 +22,18 @@ from collection_ui.api.schemas import (
     StatsOut,
     VoteBody,
 )
+from hitl.ratings import MAX_ROUNDS
 from hitl.service import Service
 from hitl.service.review import REASONS
+from hitl.storable import INT4_MAX
 from hitl.store.schema import ARENA_JUDGES
 from hitl.users import User
 
 
 def _id():
-    # A fresh Path() per parameter: FastAPI records the parameter's name on the object it is given.
-    return Path(ge=1, le=2**62)
+    # A fresh Path() per parameter: FastAPI records the parameter's name on the object it is given. Ids stop at
+    # INT4_MAX, the largest PostgreSQL's integer columns hold: a bigger one is a 422 on every store, not a 500.
+    return Path(ge=1, le=INT4_MAX)
 
 
 def _finite(x: float) -> float | None:
@@ -58,7 +61,7 @@ def review_router(service: Service, caller) -> APIRouter:
             campaign=d.campaign,
             summary=d.summary,
             depth=d.depth,
-            throughput=d.throughput,
+            throughput=[[float(start), int(n)] for start, n in d.throughput],
             raters=d.raters,
             rounds=d.rounds,
         )
@@ -102,7 +105,7 @@ def review_router(service: Service, caller) -> APIRouter:
     @router.get("/arena/leaderboard", response_model=BoardOut, tags=["arena"])
     def leaderboard(
         judge: Literal[ARENA_JUDGES] = ARENA_JUDGES[0],  # type: ignore[valid-type]
-        rounds: int = Query(default=200, ge=0, le=2000),
+        rounds: int = Query(default=200, ge=0, le=MAX_ROUNDS),
         user: User = Depends(caller),
     ) -> BoardOut:
         """Bradley-Terry ratings with bootstrap 95% intervals; human and reward-model battles apart."""

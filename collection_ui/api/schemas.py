@@ -3,12 +3,14 @@
 python -c "from collection_ui.api.schemas import JudgmentBody; print(JudgmentBody.model_json_schema())"
 """
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hitl.config import FLAGS
+from hitl.errors import InvalidInput
 from hitl.service.rating import CHOICE_LABELS
+from hitl.storable import INT4_MAX, check_storable
 from hitl.store.schema import ITEM_KINDS, ROLES
 
 # The allowed values come from the core's tuples (a Literal of a tuple lists its members), never retyped here.
@@ -17,11 +19,25 @@ Choice = Literal[tuple(CHOICE_LABELS)]  # type: ignore[valid-type]
 Role = Literal[ROLES]  # type: ignore[valid-type]
 ItemKind = Literal[ITEM_KINDS]  # type: ignore[valid-type]
 Text = Field(default="", max_length=5000)
+# Ids as every store holds them (PostgreSQL's integer columns stop at INT4_MAX).
+Id = Annotated[int, Field(ge=1, le=INT4_MAX)]
 
 
 class Body(BaseModel):
     # Unknown fields are refused, so a misspelt option is an error instead of being silently ignored.
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """Text no store can hold (NUL, lone surrogates) is refused here, naming the field, on every store."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                try:
+                    check_storable(value, str(key))
+                except InvalidInput as exc:
+                    raise ValueError(str(exc)) from None
+        return data
 
 
 class Message(BaseModel):
@@ -58,7 +74,7 @@ class ItemOut(BaseModel):
 
 class JudgmentBody(Body):
     idempotency_key: str = Field(min_length=1, max_length=128, description="Fresh per judgment; a retry reuses it.")
-    ranking: list[int] = Field(default_factory=list, max_length=8, description="Response ids, best first.")
+    ranking: list[Id] = Field(default_factory=list, max_length=8, description="Response ids, best first.")
     strength: int = Field(default=2, ge=0, le=3, description="1 slightly .. 3 much better; 0 with tie.")
     tie: bool = False
     both_bad: bool = False
@@ -143,14 +159,14 @@ class ImportOut(BaseModel):
 
 
 class AdjudicationBody(Body):
-    ranking: list[int] = Field(
+    ranking: list[Annotated[int, Field(ge=1, le=8)]] = Field(
         default_factory=list, max_length=8, description="Response numbers (1-based), best first."
     )
     tie: bool = False
     both_bad: bool = False
     strength: int = Field(default=2, ge=0, le=3)
     note: str = Text
-    accept_correction: int | None = Field(default=None, ge=1, le=2**62)
+    accept_correction: int | None = Field(default=None, ge=1, le=INT4_MAX)
 
 
 class JudgmentOut(BaseModel):
@@ -237,7 +253,7 @@ class StatsOut(BaseModel):
     campaign: str
     summary: dict[str, float | int | None]
     depth: dict[str, int]
-    throughput: list[tuple[float, int]]
+    throughput: list[list[float]] = Field(description="[bucket start (epoch seconds), judgments] per hour.")
     raters: list[dict[str, str | int | float | None]]
     rounds: list[dict[str, str | int | float | None]] = Field(
         default_factory=list, description="The loop's rounds (hitl loop), newest first, with their metrics."

@@ -34,6 +34,7 @@ from hitl.config import CampaignSettings
 from hitl.errors import Conflict, Forbidden, HitlError, InvalidInput
 from hitl.io import ImportReport
 from hitl.service.access import require
+from hitl.service.heavy import HeavyGate
 from hitl.service.sessions import end_sessions_of
 from hitl.service.settings import WebSettings
 from hitl.store import Store
@@ -70,10 +71,18 @@ class ExportFile:
 
 
 class AdminService:
-    def __init__(self, store: Store, settings: WebSettings, on_change: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        store: Store,
+        settings: WebSettings,
+        on_change: Callable[[], None] = lambda: None,
+        gate: HeavyGate | None = None,
+    ):
         self.store = store
         self.settings = settings
         self.changed = on_change  # clears the service's caches of identities and campaign settings
+        self.heavy = gate or HeavyGate()  # exports share the slot of every heavy computation
+        self.imports = HeavyGate(1)  # one import at a time: they all queue for the one writer anyway
 
     # --- users and tokens ---
 
@@ -231,6 +240,9 @@ class AdminService:
         require(caller, "admin")
         if kind not in ("prompts", "responses"):
             raise InvalidInput("kind must be 'prompts' or 'responses'")
+        return self.imports.run(lambda: self._import(kind, stream, filename, campaign, model, pairing, tags), "import")
+
+    def _import(self, kind, stream, filename, campaign, model, pairing, tags) -> ImportReport:
         path = self._stage_upload(stream, filename)
         try:
             if kind == "prompts":
@@ -276,6 +288,9 @@ class AdminService:
         require(caller, "admin")
         if fmt not in EXPORT_SUFFIX:
             raise InvalidInput(f"format must be one of {', '.join(EXPORT_SUFFIX)} for a download")
+        return self.heavy.run(lambda: self._export(campaign, layout, fmt, aggregate, ties, both_bad), "export")
+
+    def _export(self, campaign, layout, fmt, aggregate, ties, both_bad) -> ExportFile:
         folder = Path(tempfile.mkdtemp(prefix="hitl-export-"))
         name = f"{campaign or 'all'}-{layout}{EXPORT_SUFFIX[fmt]}"
         try:

@@ -8,6 +8,9 @@ vote and the reveal are one conditional UPDATE (`revealed_at IS NULL`), so a vot
 a second vote, or a vote from another tab is answered with the names but never counted.
 Reward-model-judged battles are stored with `record_battle(..., judge="reward")` by the CLI and rated
 on their own board.
+
+The board's bootstrap and the index of answerable prompts are heavy: both are cached by the version of their
+data (hitl.service.heavy), so a request computes nothing unless a battle was counted or a response stored.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from hitl.errors import InvalidInput, NotFound
-from hitl.ratings import Battle, Rating, battle_counts, leaderboard, win_rate_matrix
+from hitl.ratings import MAX_ROUNDS, Battle, Rating, battle_counts, bootstrap_samples, leaderboard, win_rate_matrix
 from hitl.service.access import require
+from hitl.service.heavy import HeavyGate, ResultCache
 from hitl.service.rating import CHOICES
 from hitl.store import Store
 from hitl.store.schema import ARENA_JUDGES, arena_battles, model_versions, prompts, responses
@@ -148,10 +152,35 @@ def counted_battles(store: Store, judge: str = "human") -> list[Battle]:
     return [(a, b, _OUTCOME_SCORE[o]) for a, b, o in rows if o in _OUTCOME_SCORE]
 
 
+def battles_version(store: Store, judge: str) -> tuple:
+    """What changes whenever the counted battles of a judge change (votes only ever add counted battles)."""
+    with store.read() as conn:
+        return tuple(
+            conn.execute(
+                select(func.count(), func.max(arena_battles.c.id), func.max(arena_battles.c.voted_at)).where(
+                    arena_battles.c.judge == judge, arena_battles.c.counted.is_(True)
+                )
+            ).one()
+        )
+
+
+def answers_version(store: Store) -> tuple:
+    """What changes whenever stored answers, prompts or model versions are added."""
+    with store.read() as conn:
+        return (
+            conn.execute(select(func.count(), func.max(responses.c.id))).one(),
+            conn.execute(select(func.max(prompts.c.id))).scalar(),
+            conn.execute(select(func.max(model_versions.c.id))).scalar(),
+        )
+
+
 class ArenaService:
-    def __init__(self, store: Store, rng: random.Random | None = None):
+    def __init__(self, store: Store, rng: random.Random | None = None, gate: HeavyGate | None = None):
         self.store = store
         self.rng = rng or _rng
+        gate = gate or HeavyGate()
+        self._boards = ResultCache(gate, size=8, max_age=3600.0)
+        self._candidates_cache = ResultCache(gate, size=64, max_age=3600.0)
 
     def models(self, caller: User) -> list[str]:
         """Policy model versions that have stored responses, by name."""
@@ -174,6 +203,23 @@ class ArenaService:
 
     def _candidates(self, model_a: str | None, model_b: str | None, prompt_set: str) -> list[tuple]:
         """(prompt id, model id, model id, response ids of each) for prompts both versions answered."""
+        wanted = [n for n in (model_a, model_b) if n]
+        if wanted:  # checked before the cache, so unknown names never cost a scan of every answer
+            with self.store.read() as conn:
+                known = set(
+                    conn.execute(select(model_versions.c.name).where(model_versions.c.name.in_(wanted))).scalars()
+                )
+            for n in wanted:
+                if n not in known:
+                    raise NotFound(f"no model version named {n!r} has stored responses")
+        return self._candidates_cache.get(
+            (model_a, model_b, prompt_set),
+            answers_version(self.store),
+            lambda: self._find_candidates(model_a, model_b, prompt_set),
+            "arena index",
+        )
+
+    def _find_candidates(self, model_a: str | None, model_b: str | None, prompt_set: str) -> list[tuple]:
         with self.store.read() as conn:
             names = dict(conn.execute(select(model_versions.c.id, model_versions.c.name)).all())
             rows = conn.execute(
@@ -310,14 +356,22 @@ class ArenaService:
         return Reveal(int(battle_id), row[0], row[1], row.outcome, counted, message)
 
     def board(self, caller: User, judge: str = "human", rounds: int = 200, seed: int = 0) -> Board:
-        """Bradley-Terry ratings with bootstrap 95% intervals, win rates and battle counts of one judge."""
+        """Bradley-Terry ratings with bootstrap 95% intervals, win rates and battle counts of one judge.
+
+        The bootstrap is drawn once per change of the battles at MAX_ROUNDS; `rounds` picks how many of those
+        resamples the intervals use (the first r of one seeded draw are the draw of r rounds)."""
         require(caller, "rater")
         if judge not in ARENA_JUDGES:
             raise InvalidInput(f"judge must be one of {', '.join(ARENA_JUDGES)}")
-        if not 0 <= rounds <= 2000:
-            raise InvalidInput("rounds must be between 0 and 2000")
-        battles = counted_battles(self.store, judge)
-        ratings = leaderboard(battles, rounds=rounds, seed=seed)
+        if not 0 <= int(rounds) <= MAX_ROUNDS:
+            raise InvalidInput(f"rounds must be between 0 and {MAX_ROUNDS}")
+
+        def compute() -> tuple[list[Battle], tuple]:
+            battles = counted_battles(self.store, judge)
+            return battles, bootstrap_samples(battles, rounds=MAX_ROUNDS, seed=seed)
+
+        battles, samples = self._boards.get((judge, seed), battles_version(self.store, judge), compute, "leaderboard")
+        ratings = leaderboard(battles, rounds=int(rounds), seed=seed, samples=samples)
         models = [r.model for r in ratings]
         _, rates = win_rate_matrix(battles, models)
         _, counts = battle_counts(battles, models)

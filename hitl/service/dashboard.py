@@ -3,7 +3,9 @@
     python -c "from hitl.service import Service; help(Service.dashboard)"
 
 Everything is computed by hitl.stats and hitl.quality; this module only gathers it for one campaign
-and turns it into plain rows the page (or the REST API) can draw.
+and turns it into plain rows the page (or the REST API) can draw. The quality report reads every judgment of
+the campaign, so a dashboard is computed once per change of the collection (and at most every few seconds
+while raters submit), never per request (hitl.service.heavy).
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from sqlalchemy import func, select
+
 from hitl.campaigns import campaign_names, get_campaign
 from hitl.service.access import require
+from hitl.service.heavy import HeavyGate, ResultCache
 from hitl.stats import collection_report, queue_depth, throughput
 from hitl.store import Store
+from hitl.store.schema import adjudications, items, judgments, leases, loop_rounds
 from hitl.users import User
 
 RATER_COLUMNS = [
@@ -60,9 +66,27 @@ def _clean(x: float) -> float | None:
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
+def collection_version(store: Store) -> tuple:
+    """What changes whenever a judgment, item, lease, adjudication or loop round is added or changed."""
+    with store.read() as conn:
+        return tuple(
+            conn.execute(
+                select(
+                    select(func.max(judgments.c.id)).scalar_subquery(),
+                    select(func.max(items.c.id)).scalar_subquery(),
+                    select(func.max(leases.c.id)).scalar_subquery(),
+                    select(func.max(adjudications.c.id)).scalar_subquery(),
+                    select(func.max(loop_rounds.c.updated_at)).scalar_subquery(),
+                )
+            ).one()
+        )
+
+
 class DashboardService:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, gate: HeavyGate | None = None):
         self.store = store
+        # Throughput buckets move with the clock: an unchanged collection is still recomputed each minute.
+        self._cache = ResultCache(gate or HeavyGate(), size=32, max_age=60.0)
 
     def campaigns(self, caller: User) -> list[str]:
         """The campaigns the dashboard can show (reviewers and admins)."""
@@ -72,6 +96,12 @@ class DashboardService:
     def dashboard(self, caller: User, campaign: str, bucket_minutes: float = 60, buckets: int = 24) -> Dashboard:
         require(caller, "reviewer")
         c = get_campaign(self.store, campaign)
+        key = (c.id, float(bucket_minutes), int(buckets))
+        return self._cache.get(
+            key, collection_version(self.store), lambda: self._compute(c, bucket_minutes, buckets), "dashboard"
+        )
+
+    def _compute(self, c, bucket_minutes: float, buckets: int) -> Dashboard:
         summary, report = collection_report(self.store, c)
         raters = [
             dict(

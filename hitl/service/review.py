@@ -4,6 +4,8 @@
 
 An adjudication is the final label of an item: hitl.preferences uses the latest one instead of the
 raters' votes, and the correction it accepts (a rater's rewritten response) becomes training data.
+The queue reads every judgment of a campaign: its rows are computed once per new judgment or adjudication
+(at most every few seconds, hitl.service.heavy) and each request only filters them.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from hitl.campaigns import campaign_names
 from hitl.errors import InvalidInput, NotFound
 from hitl.service.access import require
+from hitl.service.heavy import HeavyGate, ResultCache
 from hitl.store import Store
 from hitl.store.schema import adjudications, campaigns, items, judgments, prompts, responses, users
 from hitl.users import User
@@ -84,9 +87,23 @@ def parse_ranking(typed: str) -> list[int]:
     return [int(t) for t in tokens]
 
 
+def review_version(store: Store) -> tuple:
+    """What changes whenever a judgment or an adjudication is added."""
+    with store.read() as conn:
+        return tuple(
+            conn.execute(
+                select(
+                    select(func.max(judgments.c.id)).scalar_subquery(),
+                    select(func.max(adjudications.c.id)).scalar_subquery(),
+                )
+            ).one()
+        )
+
+
 class ReviewService:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, gate: HeavyGate | None = None):
         self.store = store
+        self._rows = ResultCache(gate or HeavyGate(), size=32, max_age=600.0)
 
     def campaigns(self, caller: User) -> list[str]:
         """The campaigns the review queue can be narrowed to (reviewers and admins)."""
@@ -106,6 +123,20 @@ class ReviewService:
         require(caller, "reviewer")
         if reason and reason not in REASONS:
             raise InvalidInput(f"reason must be one of {', '.join(REASONS)}")
+        rows = self._rows.get(
+            campaign or None, review_version(self.store), lambda: self._all_rows(campaign or None), "review queue"
+        )
+        out = [
+            row
+            for row in rows
+            if not (reason and reason not in row.reasons)
+            and not (rater and rater not in row.raters)
+            and not (flag and flag not in row.flags)
+        ]
+        return out[:MAX_ROWS]
+
+    def _all_rows(self, campaign: str | None) -> list[ReviewRow]:
+        """Every item needing a look (of one campaign, or all), newest first."""
         query = (
             select(
                 judgments.c.item_id,
@@ -136,13 +167,8 @@ class ReviewService:
         out = []
         for item_id, js in by_item.items():
             row = self._row(item_id, js, item_id in done)
-            if not row.reasons or (reason and reason not in row.reasons):
-                continue
-            if (rater and rater not in row.raters) or (flag and flag not in row.flags):
-                continue
-            out.append(row)
-            if len(out) >= MAX_ROWS:
-                break
+            if row.reasons:
+                out.append(row)
         return out
 
     @staticmethod
@@ -273,6 +299,7 @@ class ReviewService:
                 raise InvalidInput(f"judgment {accept_correction} is not a judgment of this item with a correction")
         if len(note or "") > 5000:
             raise InvalidInput("the note is longer than 5000 characters")
+        self._rows.clear()  # this reviewer's next look at the queue shows the item as adjudicated
         with self.store.write() as conn:
             return conn.execute(
                 insert(adjudications).values(

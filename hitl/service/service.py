@@ -18,6 +18,7 @@ from hitl.service.access import pages_for
 from hitl.service.admin import AdminService
 from hitl.service.arena import ArenaService
 from hitl.service.dashboard import DashboardService
+from hitl.service.heavy import HeavyGate
 from hitl.service.rating import RatingService
 from hitl.service.review import ReviewService
 from hitl.service.settings import WebSettings
@@ -40,11 +41,14 @@ class Service:
         self.settings.validate()
         self._tokens: dict[str, tuple[User, float]] = {}
         self._lock = threading.Lock()
+        # One slot for every heavy computation (boards, dashboards, review scans, exports): at most one thread
+        # is ever busy with them, however many callers ask at once (hitl.service.heavy).
+        self.heavy = HeavyGate(1)
         self.rating = RatingService(self.store, self.settings)
-        self.review = ReviewService(self.store)
-        self.arena = ArenaService(self.store)
-        self.dashboard = DashboardService(self.store)
-        self.admin = AdminService(self.store, self.settings, on_change=self.forget_cached)
+        self.review = ReviewService(self.store, self.heavy)
+        self.arena = ArenaService(self.store, gate=self.heavy)
+        self.dashboard = DashboardService(self.store, self.heavy)
+        self.admin = AdminService(self.store, self.settings, on_change=self.forget_cached, gate=self.heavy)
 
     def forget_cached(self) -> None:
         """Drop cached identities and campaign settings (after an admin changed users, tokens or campaigns)."""

@@ -11,7 +11,8 @@ writer connections reset it concurrently. PostgreSQL: an ordinary pool; the queu
 A store too busy to answer in time (SQLite's write lock held by another process past the busy timeout,
 PostgreSQL lock timeouts, deadlocks, serialization failures, an exhausted pool) raises `StoreBusy`: a
 user-facing error the REST API answers with 503 and Retry-After, never a 500. Nothing of the transaction was
-kept, so retrying is safe.
+kept, so retrying is safe. A value PostgreSQL refuses that an edge check missed (NUL, int4 overflow) becomes
+InvalidInput (400) rather than a 500; the edges refuse them first, naming the field, on both stores.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from hitl.errors import HitlError
+from hitl.errors import HitlError, InvalidInput
 from hitl.paths import hitl_home
 from hitl.store.lease_cache import LeaseCache
 
@@ -70,18 +71,28 @@ def _is_busy(exc: BaseException) -> bool:
     return isinstance(original, _PG_BUSY) or isinstance(exc, sa_exc.TimeoutError)
 
 
+def _refused_value(exc: BaseException) -> str | None:
+    """What a PostgreSQL data error says about a value no edge check caught (NUL in text, an int4 overflow)."""
+    original = getattr(exc, "orig", None) or exc
+    if isinstance(original, psycopg.errors.NumericValueOutOfRange):
+        return "a number is out of range (ids and counts stop at 2147483647)"
+    if isinstance(original, psycopg.DataError) and "NUL" in str(original):
+        return "text contains a NUL character (\\u0000): remove it"
+    return None
+
+
 @contextlib.contextmanager
 def busy_as_retry() -> Iterator[None]:
-    """Turn a busy store's error raised inside into StoreBusy; every other error passes unchanged."""
+    """Turn a busy store's error raised inside into StoreBusy, and a value PostgreSQL refuses (that the edges
+    should have refused first) into InvalidInput; every other error passes unchanged."""
     try:
         yield
-    except (sqlite3.OperationalError, sa_exc.OperationalError, sa_exc.TimeoutError, *_PG_BUSY) as exc:
+    except (sqlite3.OperationalError, sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error) as exc:
         if _is_busy(exc):
             raise StoreBusy("the store is busy (another writer holds it): retry in a moment") from exc
-        raise
-    except sa_exc.DBAPIError as exc:
-        if _is_busy(exc):
-            raise StoreBusy("the store is busy (another writer holds it): retry in a moment") from exc
+        refused = _refused_value(exc)
+        if refused:
+            raise InvalidInput(refused) from exc
         raise
 
 
