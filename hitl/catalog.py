@@ -151,8 +151,10 @@ def add_item(
     item_kind: str,
     priority: float = 0.0,
     gold_answer: int | None = None,
+    selection: dict | None = None,
 ) -> int:
-    """A comparison item over responses to one prompt (2 for pairwise, 2..8 for ranking campaigns)."""
+    """A comparison item over responses to one prompt (2 for pairwise, 2..8 for ranking campaigns); `selection`
+    records how the loop chose it (hitl.pair_selection)."""
     response_ids = [int(r) for r in response_ids]
     if len(set(response_ids)) != len(response_ids):
         raise InvalidInput("an item cannot compare a response with itself")
@@ -180,6 +182,7 @@ def add_item(
             gold_answer=gold_answer,
             judgment_count=0,
             created_at=time.time(),
+            selection=selection,
         )
     ).inserted_primary_key[0]
 

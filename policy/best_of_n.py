@@ -33,21 +33,33 @@ def best_of_n_pairs(
     """One {prompt, chosen, rejected, reward_gap} per prompt whose best and worst samples differ by >= `min_gap`."""
     if settings.n < 2:
         raise InvalidInput("best-of-n needs at least 2 samples per prompt (n >= 2)")
+    by_prompt: dict[int, list[str]] = defaultdict(list)
+    for s in sample(list(prompts), settings):
+        by_prompt[s.prompt_index].append(s.text)
+    return best_vs_worst([(prompts[i], by_prompt[i]) for i in sorted(by_prompt)], score, min_gap=min_gap)
+
+
+def best_vs_worst(
+    groups: Sequence[tuple[Prompt, Sequence[str]]], score: Scorer, *, min_gap: float = 0.1
+) -> list[dict[str, Any]]:
+    """One {prompt, chosen, rejected, reward_gap} per group of answers to a prompt: its highest- and lowest-reward
+    answers, when they differ by at least `min_gap` (empty answers and repeats are left out first)."""
     if min_gap < 0:
         raise InvalidInput("min_gap must not be negative")
-    samples = [s for s in sample(list(prompts), settings) if s.text.strip()]
-    if not samples:
+    flat = [(prompt, text) for prompt, texts in groups for text in dict.fromkeys(t for t in texts if t.strip())]
+    if not flat:
         return []
-    rewards = score([prompts[s.prompt_index] for s in samples], [s.text for s in samples])
-    by_prompt: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    for s, r in zip(samples, rewards, strict=True):
-        by_prompt[s.prompt_index].append((float(r), s.text))
-    pairs = []
-    for index in sorted(by_prompt):
-        scored = sorted(by_prompt[index])
+    rewards = score([p for p, _ in flat], [t for _, t in flat])
+    pairs, start = [], 0
+    for prompt, texts in groups:
+        answers = list(dict.fromkeys(t for t in texts if t.strip()))
+        scored = sorted(zip((float(r) for r in rewards[start : start + len(answers)]), answers, strict=True))
+        start += len(answers)
+        if len(scored) < 2:
+            continue
         (low, worst), (high, best) = scored[0], scored[-1]
-        if best != worst and high - low >= min_gap:
-            pairs.append({"prompt": prompts[index], "chosen": best, "rejected": worst, "reward_gap": high - low})
+        if high - low >= min_gap:
+            pairs.append({"prompt": prompt, "chosen": best, "rejected": worst, "reward_gap": high - low})
     return pairs
 
 

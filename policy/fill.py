@@ -176,6 +176,7 @@ def prepare_fill(
     pairing: str = "samples",
     against: str | None = None,
     limit: int | None = None,
+    offset: int = 0,
     priority: float = 0.0,
     progress: bool = True,
     source: str = "hitl generate",
@@ -189,7 +190,7 @@ def prepare_fill(
     if (pairing == "versus") != bool(against):
         raise InvalidInput("--pairing versus needs --against SPEC_OR_VERSION, and --against needs --pairing versus")
     target = get_campaign(store, campaign)
-    records = load_prompts(store, prompts, limit)
+    records = load_prompts(store, prompts, limit, offset)
     mine = resolve_named(store, model, progress)
     other = _plan_against(store, against, mine, records, progress) if against else None
     if sampler is None:

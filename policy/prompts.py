@@ -73,8 +73,9 @@ def stored_prompts(store: Store, tag: str) -> list[PromptRecord]:
     return [_record(PromptValue(r.text, r.messages), prompt_id=r.id, tags=tuple(r.tags or [])) for r in chosen]
 
 
-def load_prompts(store: Store, source: str, limit: int | None = None) -> list[PromptRecord]:
-    """The prompts `source` names (a file, a tag, or `all`), at most `limit`; refuses an empty selection."""
+def load_prompts(store: Store, source: str, limit: int | None = None, offset: int = 0) -> list[PromptRecord]:
+    """The prompts `source` names (a file, a tag, or `all`), at most `limit` of them starting at `offset` (wrapping
+    around the end, so rounds can walk through a prompt set); refuses an empty selection."""
     if limit is not None and limit < 1:
         raise InvalidInput(f"--limit must be at least 1, not {limit}")
     if Path(source).expanduser().is_file():
@@ -87,6 +88,9 @@ def load_prompts(store: Store, source: str, limit: int | None = None) -> list[Pr
                 f"{what}: pass a prompt file (JSONL with `prompt` or `messages`), a tag, or `all` "
                 "(import prompts with `hitl import prompts FILE`)"
             )
+    if offset:
+        start = offset % len(records)
+        records = records[start:] + records[:start]
     return records[:limit] if limit else records
 
 

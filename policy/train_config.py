@@ -81,12 +81,14 @@ CONFIGS: dict[str, type] = {"dpo": HitlDPOConfig, "kto": HitlKTOConfig, "grpo": 
 
 
 def hardware_defaults() -> dict[str, Any]:
-    """TRL's bf16 and gradient checkpointing are wrong without a GPU (DESIGN.md); a policy step saves once, at the
-    end (a round is short), and logs every step so a diverging loss is caught at once."""
+    """bf16 where it runs natively (a GPU that supports it, or a CPU with AMX / AVX-512 bf16: the policy step was
+    measured faster there), never emulated; no gradient checkpointing on a CPU (DESIGN.md). A policy step saves
+    once, at the end (a round is short), and logs every step so a diverging loss is caught at once."""
     import torch
 
-    cuda = torch.cuda.is_available()
-    hardware = device_defaults(cuda, cuda and torch.cuda.is_bf16_supported())
+    from policy.models import native_bf16
+
+    hardware = device_defaults(torch.cuda.is_available(), native_bf16())
     return {**hardware, "report_to": "none", "save_strategy": "no", "logging_steps": 1}
 
 

@@ -8,6 +8,7 @@ import pytest
 from hitl.cli.main import main
 from hitl.errors import InvalidInput
 from hitl.trainer_config import yaml_section
+from policy.models import native_bf16
 from policy.train_config import CONFIGS, algorithm_of, make_config
 from reward.config import RewardTrainConfig
 from reward.config import make_config as make_reward_config
@@ -20,7 +21,7 @@ def test_yaml_strings_and_flags_reach_the_trainer_as_their_types(tmp_path, algor
     config = make_config(algorithm, config_path=str(path), args=["--warmup_steps", "3", "--lora-r", "8"])
     assert isinstance(config.learning_rate, float) and config.learning_rate == 1e-4
     assert config.save_strategy == "no" and config.warmup_steps == 3 and config.lora_r == 8
-    assert config.bf16 is False and config.use_cpu is True and config.report_to == []
+    assert config.bf16 is native_bf16() and config.use_cpu is True and config.report_to == []
     assert algorithm_of(str(path)) == "dpo" and algorithm_of(str(path), "kto") == "kto"
 
 

@@ -42,11 +42,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 def show_rounds(store, campaign) -> None:
     from hitl.loop import rounds
 
-    keys = ("new_judgments", "reward_accuracy", "rm_win_rate", "oracle_win_rate", "items_queued")
+    def interval(m: dict, rate: str, low: str, high: str, n: str) -> str:
+        if m.get(rate) is None:
+            return "-"
+        return f"{m[rate]:.2f} [{m.get(low, float('nan')):.2f}, {m.get(high, float('nan')):.2f}] n={m.get(n, '?')}"
+
     rows = [
-        [r.number, r.stage, r.status, *[r.metrics.get(k) for k in keys], r.message] for r in rounds(store, campaign)
+        [
+            r.number,
+            r.stage,
+            r.status,
+            r.metrics.get("new_judgments"),
+            interval(r.metrics, "reward_accuracy", "reward_accuracy_low", "reward_accuracy_high", "reward_eval_pairs"),
+            interval(r.metrics, "oracle_win_rate", "oracle_win_low", "oracle_win_high", "eval_pairs"),
+            r.metrics.get("items_queued"),
+            r.message,
+        ]
+        for r in rounds(store, campaign)
     ]
-    print_table(f"Rounds of {campaign.name}", ["round", "stage", "status", *keys, "message"], rows)
+    columns = ["round", "stage", "status", "new judgments", "RM accuracy [95% CI]", "oracle win vs base [95% CI]"]
+    print_table(f"Rounds of {campaign.name}", [*columns, "items queued", "message"], rows)
 
 
 def _loop(args) -> None:
@@ -64,6 +79,7 @@ def _loop(args) -> None:
         **{k: v for k, v in dataclass_flag_values(args, RoundPlan).items() if v is not None and k != "config_path"},
         config_path=args.config_path,
     )
+    plan.validate()
     if settings.min_new_judgments < 1:
         raise InvalidInput("--min-new-judgments must be at least 1: a round never trains on nothing")
     stages = RoundStages(plan, base_policy=args.base)

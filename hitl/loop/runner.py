@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from hitl.campaigns import Campaign
 from hitl.loop import state
+from hitl.loop.gate import reward_gate
 from hitl.loop.state import LoopRound
 from hitl.store import Store
 
@@ -31,7 +32,14 @@ class LoopSettings:
     )
     min_reward_accuracy: float = field(
         default=0.5,
-        metadata={"help": "Held-out pairwise accuracy the reward model must beat; below it the round stops."},
+        metadata={
+            "help": "The lower end of the 95% interval of the reward model's held-out accuracy must be above this; "
+            "otherwise the round waits for more judgments and trains the reward model again."
+        },
+    )
+    min_reward_pairs: int = field(
+        default=30,
+        metadata={"help": "Decisive held-out pairs the reward model is judged on, at least (fewer: the round waits)."},
     )
     max_rounds: int = field(default=1, metadata={"help": "Rounds to run in this invocation (0: until stopped)."})
 
@@ -66,20 +74,38 @@ def step_round(
     round_ = state.current_round(store, campaign, base_policy_id)
     while round_.stage != "done":
         if round_.stage == "wait":
-            new = state.judgment_count(store, campaign) - round_.judgments_at_start
-            if new < settings.min_new_judgments:
+            count = state.judgment_count(store, campaign)
+            new = count - round_.judgments_at_start
+            until = round_.metrics.get("wait_until_judgments", 0)
+            if new < settings.min_new_judgments or count < until:
                 msg = f"waiting for judgments: {new} new of the {settings.min_new_judgments} a round needs"
+                if round_.metrics.get("gate_message"):
+                    short = max(settings.min_new_judgments - new, until - count)
+                    msg = f"{round_.metrics['gate_message']} ({short} more judgments needed before it trains again)"
                 return state.save(store, round_, status="waiting", message=msg)
             state.save(store, round_, status="running", message="", metrics={"new_judgments": new})
         else:
             log.info("round %d: %s", round_.number, round_.stage)
             outcome: StageOutcome = getattr(stages, round_.stage)(store, campaign, round_)
             if round_.stage == "train_reward" and outcome.stop is None:
-                accuracy = outcome.metrics.get("reward_accuracy")
-                if accuracy is None or accuracy <= settings.min_reward_accuracy:
-                    outcome.stop = (
-                        f"the reward model's held-out accuracy {accuracy} is not above {settings.min_reward_accuracy}:"
-                        " the policy is not trained on it; collect more (or cleaner) judgments"
+                verdict = reward_gate(
+                    outcome.metrics.get("reward_accuracy"),
+                    outcome.metrics.get("reward_eval_pairs"),
+                    settings.min_reward_accuracy,
+                    settings.min_reward_pairs,
+                )
+                outcome.metrics.update(reward_accuracy_low=verdict.low, reward_accuracy_high=verdict.high)
+                if not verdict.passed:
+                    # Wait for more judgments, then train a new reward model (a new attempt, a new version name).
+                    count = state.judgment_count(store, campaign)
+                    metrics = {
+                        **outcome.metrics,
+                        "reward_attempt": round_.metrics.get("reward_attempt", 1) + 1,
+                        "wait_until_judgments": count + settings.min_new_judgments,
+                        "gate_message": verdict.message,
+                    }
+                    return state.save(
+                        store, round_, stage="wait", status="waiting", message=verdict.message, metrics=metrics
                     )
             if outcome.stop:
                 return state.save(

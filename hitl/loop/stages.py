@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hitl.campaigns import Campaign
-from hitl.errors import TrainingDiverged
+from hitl.errors import InvalidInput, TrainingDiverged
 from hitl.loop.runner import StageOutcome
 from hitl.loop.state import LoopRound
 from hitl.loop.steps import (
@@ -35,6 +35,7 @@ from hitl.loop.steps import (
 from hitl.loop.steps.policy_step import policy_dir
 from hitl.loop.steps.reward_step import reward_dir
 from hitl.loop.steps.versions import version_by_id
+from hitl.pair_selection import SelectionSettings
 from hitl.store import Store
 from hitl.store.schema import responses
 from policy.config import GenerationSettings
@@ -47,23 +48,45 @@ class RoundPlan:
     """What each round does, beyond the reward / policy trainer configs (YAML sections reward:, policy:)."""
 
     prompts: str = field(default="all", metadata={"help": "Prompts to generate for: a file, a tag, or all."})
-    prompts_per_round: int = field(default=64, metadata={"help": "Prompts generated for in each round."})
+    prompts_per_round: int = field(
+        default=96,
+        metadata={"help": "Prompts answered each round (the next ones of the set each round, wrapping around)."},
+    )
+    candidates: int = field(
+        default=4, metadata={"help": "Answers of the new policy per prompt, split over the temperatures (>= 2)."}
+    )
+    temperatures: str = field(
+        default="0.7,1.0", metadata={"help": "Sampling temperatures of the candidates, comma-separated."}
+    )
+    include_base: bool = field(
+        default=True, metadata={"help": "The base policy's answer joins each prompt's candidates (new vs old pairs)."}
+    )
+    selection: str = field(
+        default="informative",
+        metadata={
+            "help": "Which candidate pairs raters see: informative (reward-model disagreement and uncertainty), "
+            "diversity, or random (the baseline). Near-duplicates are never paired."
+        },
+    )
+    items_per_round: int = field(default=128, metadata={"help": "Pairs queued for raters each round."})
+    pairs_per_prompt: int = field(default=2, metadata={"help": "Most pairs queued per prompt (disjoint answers)."})
+    selection_samples: int = field(
+        default=8, metadata={"help": "MC-dropout passes of the round's reward model that score the candidates."}
+    )
     policy_pairs: int = field(
-        default=128,
-        metadata={
-            "help": "DPO pairs of the newest items the policy step trains on (0: all): on-policy data, bounded time."
-        },
-    )
-    best_of_n: int = field(
         default=0,
+        metadata={"help": "Train the policy on the pairs of the newest N judged items only (0: every judged item)."},
+    )
+    best_of_n: bool = field(
+        default=True,
         metadata={
-            "help": "DPO: also sample N answers per round prompt and add the round reward model's best-vs-worst "
-            "pairs (0: human pairs only)."
+            "help": "Add the round reward model's best-vs-worst pairs of the base policy's stored candidates (every "
+            "prompt it answered, not only the judged ones) to the human pairs."
         },
     )
-    samples_of_new: int = field(default=2, metadata={"help": "Samples of the new policy per prompt (paired)."})
+    best_of_n_gap: float = field(default=0.5, metadata={"help": "Smallest reward gap for a best-of-n pair."})
+    best_of_n_limit: int = field(default=128, metadata={"help": "Most prompts best-of-n pairs come from."})
     max_new_tokens: int = field(default=64, metadata={"help": "Longest generated response, in tokens."})
-    temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation."})
     score_mc_samples: int = field(
         default=4, metadata={"help": "Dropout passes when the round's reward model scores the open items."}
     )
@@ -72,6 +95,36 @@ class RoundPlan:
         metadata={"help": "An oracle (rule:NAME, reward:VERSION or module:function) for the round's win rates."},
     )
     config_path: str | None = field(default=None, metadata={"help": "YAML with reward: and policy: sections."})
+
+    def temperature_list(self) -> list[float]:
+        try:
+            values = [float(t) for t in self.temperatures.split(",") if t.strip()]
+        except ValueError:
+            raise InvalidInput(
+                f"temperatures must be numbers separated by commas, not {self.temperatures!r}"
+            ) from None
+        if not values or any(t < 0 for t in values):
+            raise InvalidInput(f"temperatures must be one or more numbers >= 0, not {self.temperatures!r}")
+        return values
+
+    def validate(self) -> None:
+        self.temperature_list()
+        SelectionSettings(method=self.selection, per_prompt=self.pairs_per_prompt).validate()
+        for name in ("prompts_per_round", "candidates", "items_per_round", "selection_samples", "max_new_tokens"):
+            if getattr(self, name) < 1:
+                raise InvalidInput(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.candidates + self.include_base < 2:
+            raise InvalidInput("a round needs at least two candidate answers per prompt to pair")
+
+
+def candidate_parts(new: str, base: str, plan: RoundPlan) -> list[QueuePart]:
+    """The new policy's candidates split over the temperatures (the remainder to the first), then the base's."""
+    temps = plan.temperature_list()[: plan.candidates]
+    share, extra = divmod(plan.candidates, len(temps))
+    parts = [QueuePart(new, n=share + (i < extra), temperature=t, seed_offset=1000 * i) for i, t in enumerate(temps)]
+    if plan.include_base:
+        parts.append(QueuePart(base, n=1, temperature=temps[0], seed_offset=7919))
+    return parts
 
 
 def _version_name(store: Store, version_id: int | None) -> str | None:
@@ -91,12 +144,12 @@ class RoundStages:
         return _version_name(store, round_.base_policy_id) or self.base_policy
 
     def _sampling(self, round_: LoopRound, seed: int, n: int) -> GenerationSettings:
-        return GenerationSettings(
-            n=n, max_new_tokens=self.plan.max_new_tokens, temperature=self.plan.temperature, seed=seed
-        )
+        temperature = self.plan.temperature_list()[0]
+        return GenerationSettings(n=n, max_new_tokens=self.plan.max_new_tokens, temperature=temperature, seed=seed)
 
     def train_reward(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
-        name = f"{campaign.name}-r{round_.number}-reward"
+        attempt = round_.metrics.get("reward_attempt", 1)
+        name = f"{campaign.name}-r{round_.number}-reward" + (f"-{attempt}" if attempt > 1 else "")
         # A round has few judgments: one Dawid-Skene label per item (a spammer's or a biased rater's votes count
         # for less) and a larger held-out share, so the gate is not decided by a handful of noisy votes. The
         # YAML's reward: section still wins over these; the folder is the round's own.
@@ -108,7 +161,7 @@ class RoundStages:
         )
         started = time.perf_counter()
         result = train_reward_step(store, campaign, step)
-        metrics: dict[str, Any] = {"reward_accuracy": result.accuracy}
+        metrics: dict[str, Any] = {"reward_accuracy": result.accuracy, "reward_eval_pairs": result.eval_pairs}
         if result.trained:
             metrics["reward_seconds"] = time.perf_counter() - started
         return StageOutcome(
@@ -118,7 +171,6 @@ class RoundStages:
 
     def train_policy(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         name = f"{campaign.name}-r{round_.number}-policy"
-        best_of_n = self.plan.best_of_n if self.plan.best_of_n >= 2 else 0
         step = PolicyStep(
             name=name,
             base=self._base(store, round_),
@@ -126,10 +178,9 @@ class RoundStages:
             overrides={"output_dir": policy_dir(name)},
             reward=str(round_.reward_version_id) if round_.reward_version_id else None,
             newest=self.plan.policy_pairs or None,
-            best_of_n=best_of_n,
-            best_of_n_prompts=self.plan.prompts,
-            best_of_n_limit=self.plan.prompts_per_round,
-            sampling=self._sampling(round_, seed=1000 + round_.number, n=max(best_of_n, 2)),
+            best_of_n_stored=self.plan.best_of_n,
+            best_of_n_gap=self.plan.best_of_n_gap,
+            best_of_n_limit=self.plan.best_of_n_limit,
             round=round_.number,
             snapshot_id=round_.snapshot_id,
             progress=False,
@@ -139,6 +190,7 @@ class RoundStages:
         except TrainingDiverged as exc:
             return StageOutcome(stop=str(exc))
         metrics: dict[str, Any] = {"best_of_n_pairs": result.best_of_n_pairs, "human_pairs": result.human_pairs}
+        metrics["policy_precision"] = result.precision
         if result.trained:
             metrics.update(policy_seconds=result.seconds, policy_loss=result.metrics.get("train_loss"))
         return StageOutcome(
@@ -146,24 +198,33 @@ class RoundStages:
         )
 
     def generate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
+        """Candidates of the new policy (and the base) for the round's prompts, every one stored; the pairs that
+        should teach the reward model most go into the queue (hitl.pair_selection)."""
+        plan = self.plan
+        plan.validate()
         new = _version_name(store, round_.policy_version_id)
-        parts = [
-            QueuePart(new, pairing="versus", against=self._base(store, round_), n=1),
-            QueuePart(new, pairing="samples", n=self.plan.samples_of_new),
-        ]
         step = QueueStep(
-            parts,
-            prompts=self.plan.prompts,
-            limit=self.plan.prompts_per_round,
-            settings=self._sampling(round_, seed=round_.number, n=self.plan.samples_of_new),
+            candidate_parts(new, self._base(store, round_), plan),
+            prompts=plan.prompts,
+            limit=plan.prompts_per_round,
+            offset=round_.number * plan.prompts_per_round,
+            settings=self._sampling(round_, seed=round_.number, n=plan.candidates),
             source=f"hitl loop {campaign.name} r{round_.number}",
             once=True,
             progress=False,
+            selection=SelectionSettings(method=plan.selection, per_prompt=plan.pairs_per_prompt),
+            budget=plan.items_per_round,
+            selection_seed=round_.number,
         )
-        result = queue_step(store, campaign, step)
+        rewards = None
+        if plan.selection == "informative" and round_.reward_version_id:
+            rewards = reward_samples(_reward_path(store, round_), plan.selection_samples)
+        result = queue_step(store, campaign, step, rewards=rewards)
         metrics: dict[str, Any] = {"items_queued": result.items}
         if not result.skipped:
-            metrics["generate_seconds"] = result.seconds
+            metrics.update(
+                generate_seconds=result.seconds, candidates=result.candidates, selected_by=result.selected_by
+            )
         return StageOutcome(metrics=metrics)
 
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
@@ -215,6 +276,14 @@ class RoundStages:
                 }
             )
         return StageOutcome(metrics=metrics)
+
+
+def reward_samples(path: str, passes: int):
+    """A queue_step reward sampler: `passes` MC-dropout scorings of each answer by the reward model at `path`."""
+    from reward.score import RewardScorer
+
+    scorer = RewardScorer.from_pretrained(path)
+    return lambda prompts, texts: scorer.mc_scores(list(prompts), list(texts), passes)
 
 
 def _reward_path(store: Store, round_: LoopRound) -> str:

@@ -125,6 +125,8 @@ items = Table(
     # Denormalised so the queue can test "judgments + live leases < overlap" without a COUNT.
     Column("judgment_count", Integer, nullable=False, default=0),
     Column("created_at", Float, nullable=False),
+    # How the loop chose this pair (hitl.pair_selection: method, score, disagreement, ...); NULL otherwise.
+    Column("selection", JSON(none_as_null=True)),
 )
 # Matches the queue's ORDER BY exactly (priority DESC, id ASC), so SQLite stops at the first free
 # item instead of sorting every open item of the campaign on each request.

@@ -9,8 +9,9 @@ from hitl.queue import JudgmentInput, next_item, submit
 
 
 class FakeStages:
-    def __init__(self, store, accuracy=0.8, diverge=False, crash_in=None):
+    def __init__(self, store, accuracy=0.8, diverge=False, crash_in=None, eval_pairs=100):
         self.store, self.accuracy, self.diverge, self.crash_in = store, accuracy, diverge, crash_in
+        self.eval_pairs = eval_pairs
         self.calls = []
 
     def _version(self, kind, name):
@@ -20,7 +21,8 @@ class FakeStages:
     def train_reward(self, store, campaign, round_):
         self.calls.append(("train_reward", round_.number))
         rid = self._version("reward", f"{campaign.name}-r{round_.number}-reward")
-        return StageOutcome(ids={"reward_version_id": rid}, metrics={"reward_accuracy": self.accuracy})
+        metrics = {"reward_accuracy": self.accuracy, "reward_eval_pairs": self.eval_pairs}
+        return StageOutcome(ids={"reward_version_id": rid}, metrics=metrics)
 
     def train_policy(self, store, campaign, round_):
         self.calls.append(("train_policy", round_.number))
@@ -83,15 +85,33 @@ def test_judgments_made_before_the_next_round_exists_count_towards_it(store, mak
     assert r2.metrics["new_judgments"] == 5 and r2.judgments_at_start == 5
 
 
-@pytest.mark.parametrize("accuracy", [0.45, 0.5])
-def test_a_reward_model_no_better_than_chance_stops_the_round(store, make_user, make_campaign, accuracy):
+@pytest.mark.parametrize(("accuracy", "pairs", "says"), [(0.45, 100, "not clearly above"), (0.6, 40, "not clearly")])
+def test_a_reward_model_not_clearly_better_than_chance_makes_the_round_wait(
+    store, make_user, make_campaign, accuracy, pairs, says
+):
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    add_items(store, campaign, 12)
+    judge(store, make_user, campaign, 5)
+    stages = FakeStages(store, accuracy=accuracy, eval_pairs=pairs)
+    settings = LoopSettings(min_new_judgments=5, min_reward_pairs=30)
+    (r,) = run_loop(store, campaign, stages, settings)
+    assert r.status == "waiting" and r.stage == "wait" and says in r.message and r.policy_version_id is None
+    assert [c[0] for c in stages.calls] == ["train_reward"] and r.metrics["reward_attempt"] == 2
+    (again,) = run_loop(store, campaign, stages, settings)  # no new judgments: still waiting, nothing retrained
+    assert again.status == "waiting" and "5 more judgments needed" in again.message and len(stages.calls) == 1
+    judge(store, make_user, campaign, 5)
+    stages.accuracy, stages.eval_pairs = 0.8, 100  # more (and better) data: the second attempt passes
+    (done,) = run_loop(store, campaign, stages, settings)
+    assert done.status == "done" and done.number == 1 and done.metrics["reward_accuracy_low"] > 0.7
+
+
+def test_a_reward_model_on_too_few_held_out_pairs_never_passes(store, make_user, make_campaign):
     campaign = make_campaign(gold_rate=0, overlap=1)
     add_items(store, campaign, 5)
     judge(store, make_user, campaign, 5)
-    stages = FakeStages(store, accuracy=accuracy)
-    (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
-    assert r.status == "stopped" and "not trained on it" in r.message
-    assert [c[0] for c in stages.calls] == ["train_reward"]
+    stages = FakeStages(store, accuracy=1.0, eval_pairs=6)  # perfect, on 6 pairs
+    (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5, min_reward_pairs=30))
+    assert r.status == "waiting" and "6 decisive held-out pairs and the gate needs 30" in r.message
 
 
 def test_a_diverged_policy_step_is_not_registered(store, make_user, make_campaign):
@@ -111,5 +131,12 @@ def test_killed_mid_round_resumes_without_redoing_finished_stages(store, make_us
         run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
     (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5))
     assert r.status == "done"
-    assert [c[0] for c in stages.calls] == ["train_reward", "train_policy", "train_policy", "generate", "score", "evaluate"]
+    assert [c[0] for c in stages.calls] == [
+        "train_reward",
+        "train_policy",
+        "train_policy",
+        "generate",
+        "score",
+        "evaluate",
+    ]
     assert len(rounds(store, campaign)) == 1

@@ -59,8 +59,10 @@ def setup(tmp_path, monkeypatch):
     plan = RoundPlan(
         prompts="all",
         prompts_per_round=4,
-        samples_of_new=2,
-        best_of_n=3,
+        candidates=2,
+        items_per_round=6,
+        selection_samples=2,
+        best_of_n_gap=0.0,
         max_new_tokens=6,
         oracle="rule:concise",
         config_path=str(config),
@@ -71,13 +73,14 @@ def setup(tmp_path, monkeypatch):
 
 def test_one_real_round_then_a_restart_does_not_redo_work(setup):
     store, campaign, plan, base = setup
-    settings = LoopSettings(min_new_judgments=10, min_reward_accuracy=0.0)
+    settings = LoopSettings(min_new_judgments=10, min_reward_accuracy=0.0, min_reward_pairs=1)
     stages = RoundStages(plan, base_policy=base)
     (r,) = run_loop(store, campaign, stages, settings)
     assert r.status == "done", r.message
     assert r.reward_version_id and r.policy_version_id and r.base_policy_id
     assert r.metrics["items_queued"] >= 4 and r.metrics["eval_pairs"] >= 1
-    assert 0 <= r.metrics["best_of_n_pairs"] <= 4  # at most one reward-labelled pair per round prompt
+    assert 0 <= r.metrics["best_of_n_pairs"] <= 24  # at most one reward-labelled pair per prompt v0 answered twice
+    assert r.metrics["candidates"] >= 4 and sum(r.metrics["selected_by"].values()) == r.metrics["items_queued"]
     assert 0.0 <= r.metrics["oracle_win_rate"] <= 1.0 and "mean_reward_new" in r.metrics
     # Pretend the process died after the policy step: back to "generate" on the same round.
     from hitl.loop.state import save
@@ -105,7 +108,17 @@ def test_hitl_loop_killed_mid_round_continues_without_redoing_work(setup, tmp_pa
     store, campaign, plan, base = setup
     argv = [sys.executable, "-m", "hitl.cli.main", "loop", "--campaign", "c", "--db", store.url, "--base", base]
     argv += ["--config", plan.config_path, "--min-new-judgments", "10", "--min-reward-accuracy", "0"]
-    argv += ["--prompts-per-round", "4", "--max-new-tokens", "6", "--oracle", "rule:concise"]
+    argv += [
+        "--min-reward-pairs",
+        "1",
+        "--prompts-per-round",
+        "4",
+        "--max-new-tokens",
+        "6",
+        "--oracle",
+        "rule:concise",
+    ]
+    argv += ["--candidates", "2", "--items-per-round", "6", "--selection-samples", "2"]
     env = {**os.environ, "HITL_THREADS": "1"}
 
     def stage() -> str | None:

@@ -59,6 +59,13 @@ class PolicyStep:
         default=0, metadata={"help": "DPO: also sample N answers per prompt and add the reward model's best-vs-worst."}
     )
     best_of_n_gap: float = field(default=0.1, metadata={"help": "Smallest reward gap for a best-of-n pair to count."})
+    best_of_n_stored: bool = field(
+        default=False,
+        metadata={
+            "help": "Best-of-n from the base policy's answers already in the store (the candidates a round queued "
+            "from), instead of sampling best_of_n new ones; prompts with two or more distinct answers count."
+        },
+    )
     best_of_n_prompts: str | None = field(
         default=None, metadata={"help": "Prompts for best-of-n: a file, a tag or all (None: the campaign's prompts)."}
     )
@@ -83,6 +90,7 @@ class PolicyStepResult:
     steps: int = 0
     seconds: float = 0.0
     metrics: dict[str, Any] = field(default_factory=dict)
+    precision: str = "fp32"  # what the trainer ran in (bf16 where the hardware runs it natively)
 
 
 def policy_dir(name: str) -> str:
@@ -95,7 +103,8 @@ def check_step(step: PolicyStep, algorithm: str) -> None:
         raise InvalidInput(f"aggregate must be one of {', '.join(AGGREGATES)}, not {step.aggregate!r}")
     if step.newest is not None and step.newest < 1:
         raise InvalidInput("--newest must be at least 1")
-    if step.best_of_n and (algorithm != "dpo" or step.best_of_n < 2 or not step.reward):
+    wants_best_of_n = step.best_of_n or step.best_of_n_stored
+    if wants_best_of_n and (algorithm != "dpo" or not step.reward or (step.best_of_n and step.best_of_n < 2)):
         raise InvalidInput("--best-of-n N adds DPO pairs: use it with --algorithm dpo, N >= 2 and --reward")
     if algorithm in ONLINE and not step.reward:
         raise InvalidInput(f"{algorithm} needs --reward (a reward model version or path)")
@@ -113,25 +122,60 @@ def _existing(row: Any) -> PolicyStepResult:
         best_of_n_pairs=meta.get("best_of_n_pairs", 0),
         steps=meta.get("steps", 0),
         metrics=dict(meta.get("metrics") or {}),
+        precision=meta.get("precision", "fp32"),
     )
 
 
-def _best_of_n_pairs(store: Store, campaign: Campaign, step: PolicyStep, base: Any, score: Any) -> list[dict]:
+def stored_answer_groups(store: Store, version_id: int, limit: int | None = None) -> list[tuple[Any, list[str]]]:
+    """(prompt, distinct answers) for each prompt the version answered at least twice, newest prompts first."""
+    from sqlalchemy import select
+
+    from hitl.store.schema import prompts, responses
+
+    with store.read() as conn:
+        rows = conn.execute(
+            select(responses.c.prompt_id, responses.c.text, prompts.c.text.label("prompt"), prompts.c.messages)
+            .join(prompts, prompts.c.id == responses.c.prompt_id)
+            .where(responses.c.model_version_id == version_id)
+            .order_by(responses.c.prompt_id.desc(), responses.c.id)
+        ).all()
+    groups: dict[int, tuple[Any, list[str]]] = {}
+    for r in rows:
+        prompt, answers = groups.setdefault(r.prompt_id, (r.messages or r.prompt, []))
+        if r.text.strip() and r.text not in answers:
+            answers.append(r.text)
+    found = [g for g in groups.values() if len(g[1]) >= 2]
+    return found[:limit] if limit else found
+
+
+def _best_of_n_pairs(
+    store: Store, campaign: Campaign, step: PolicyStep, base: Any, base_id: int, score: Any, human: list[dict]
+) -> list[dict]:
+    """Reward-labelled best-vs-worst pairs of the base policy's answers, leaving out pairs a human judged."""
     import dataclasses
 
     from hitl.catalog import campaign_prompts
-    from policy.best_of_n import best_of_n_pairs, sampler_for
+    from policy.best_of_n import best_of_n_pairs, best_vs_worst, sampler_for
     from policy.prompts import load_prompts
 
-    if step.best_of_n_prompts:
-        prompts = [r.prompt for r in load_prompts(store, step.best_of_n_prompts, step.best_of_n_limit)]
+    if step.best_of_n_stored:
+        pairs = best_vs_worst(
+            stored_answer_groups(store, base_id, step.best_of_n_limit), score, min_gap=step.best_of_n_gap
+        )
     else:
-        prompts = campaign_prompts(store, campaign)[: step.best_of_n_limit]
-    settings = dataclasses.replace(step.sampling, n=step.best_of_n)
-    pairs = best_of_n_pairs(
-        prompts, sampler_for(base, progress=step.progress), score, settings, min_gap=step.best_of_n_gap
-    )
-    return [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]
+        if step.best_of_n_prompts:
+            prompts = [r.prompt for r in load_prompts(store, step.best_of_n_prompts, step.best_of_n_limit)]
+        else:
+            prompts = campaign_prompts(store, campaign)[: step.best_of_n_limit]
+        settings = dataclasses.replace(step.sampling, n=step.best_of_n)
+        sampler = sampler_for(base, progress=step.progress)
+        pairs = best_of_n_pairs(prompts, sampler, score, settings, min_gap=step.best_of_n_gap)
+    judged = {(str(p["prompt"]), frozenset((p["chosen"], p["rejected"]))) for p in human}
+    return [
+        {k: p[k] for k in ("prompt", "chosen", "rejected")}
+        for p in pairs
+        if (str(p["prompt"]), frozenset((p["chosen"], p["rejected"]))) not in judged
+    ]
 
 
 def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> PolicyStepResult:
@@ -155,7 +199,7 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
     )
     records = records_from_store(store, campaign, algorithm, aggregate=step.aggregate, newest=step.newest)
     human_pairs = len(records.get("pairs", []))
-    if algorithm == "dpo" and not human_pairs and not step.best_of_n:
+    if algorithm == "dpo" and not human_pairs and not (step.best_of_n or step.best_of_n_stored):
         raise InvalidInput(
             f"no preference pairs to train on in campaign {campaign.name!r}: collect judgments first (ties and "
             "both-bad answers give no pair)"
@@ -166,12 +210,15 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
 
         reward_fn, reward_id = reward_function_for(store, step.reward)
     base = resolve_named(store, step.base, progress=step.progress)
-    started = time.perf_counter()
-    extra = _best_of_n_pairs(store, campaign, step, base, reward_fn) if step.best_of_n else []
-    if extra:
-        records["pairs"] = [*records["pairs"], *extra]
     with store.write() as conn:
         base_id = register_resolved(conn, base)
+    started = time.perf_counter()
+    extra = []
+    if step.best_of_n or step.best_of_n_stored:
+        extra = _best_of_n_pairs(store, campaign, step, base, base_id, reward_fn, records["pairs"])
+        records["pairs"] = [*records["pairs"], *extra]
+    if algorithm == "dpo" and not records["pairs"]:
+        raise InvalidInput("no preference pairs to train on: no human pair and no best-of-n pair above the reward gap")
     model, tokenizer = load_for_training(base)
     online_reward = reward_fn if algorithm in ONLINE else None  # DPO / KTO take data, not a reward function
     result = train_policy(model, tokenizer, algorithm, config, reward_fn=online_reward, **records)
@@ -192,6 +239,7 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
         "best_of_n_pairs": len(extra),
         "steps": result.steps,
         "seconds": seconds,
+        "precision": "bf16" if getattr(config, "bf16", False) else "fp32",
         "metrics": result.metrics,
     }
     with store.write() as conn:
@@ -199,5 +247,15 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
             conn, kind="policy", name=step.name, path=result.output_dir, parent_id=base_id, metadata=metadata
         )
     return PolicyStepResult(
-        vid, step.name, base_id, True, algorithm, human_pairs, len(extra), result.steps, seconds, result.metrics
+        vid,
+        step.name,
+        base_id,
+        True,
+        algorithm,
+        human_pairs,
+        len(extra),
+        result.steps,
+        seconds,
+        result.metrics,
+        metadata["precision"],
     )

@@ -50,6 +50,7 @@ class QueueStep:
     parts: list[QueuePart] = field(metadata={"help": "What to generate and how to pair it."})
     prompts: str = field(default="all", metadata={"help": "A prompt file, a tag of stored prompts, or all."})
     limit: int | None = field(default=None, metadata={"help": "At most this many prompts."})
+    offset: int = field(default=0, metadata={"help": "Start at this prompt of the set (wrapping around)."})
     settings: GenerationSettings = field(default_factory=GenerationSettings, metadata={"help": "Sampling."})
     priority: float = field(default=0.0, metadata={"help": "Queue priority of the new items (higher first)."})
     source: str = field(default="hitl generate", metadata={"help": "Stored with every response: where it came from."})
@@ -114,6 +115,7 @@ def _prepare(store: Store, campaign: Campaign, step: QueueStep, part: QueuePart,
         pairing=pairing,
         against=part.against if pairing == "versus" else None,
         limit=step.limit,
+        offset=step.offset,
         priority=step.priority,
         progress=step.progress,
         source=step.source,

@@ -43,7 +43,8 @@ class RewardStepResult:
     name: str
     path: str
     trained: bool  # False when the version already existed
-    accuracy: float | None
+    accuracy: float | None  # held-out pairwise accuracy on decisive pairs
+    eval_pairs: int  # how many decisive held-out pairs that accuracy is over
     metrics: dict[str, Any]
     snapshot_ids: dict[str, int | None]
     report: dict[str, Any] | None = None
@@ -65,6 +66,7 @@ def train_reward_step(store: Store, campaign: Campaign | None, step: RewardStep)
             existing.path,
             trained=False,
             accuracy=meta.get("accuracy"),
+            eval_pairs=int((meta.get("metrics") or {}).get("eval_pairs") or 0),
             metrics=dict(meta.get("metrics") or {}),
             snapshot_ids=dict(meta.get("snapshot_ids") or {}),
         )
@@ -91,6 +93,7 @@ def train_reward_step(store: Store, campaign: Campaign | None, step: RewardStep)
         result.output_dir,
         trained=True,
         accuracy=result.metrics.get("accuracy"),
+        eval_pairs=int((result.report or {}).get("decisive_pairs") or 0),
         metrics=result.metrics,
         snapshot_ids=dict(result.snapshot_ids or {}),
         report=result.report,

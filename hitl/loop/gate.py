@@ -1,0 +1,65 @@
+"""The reward-model gate of a round: a policy is trained on a reward model only when the lower end of the 95%
+interval of its held-out accuracy (on decisive pairs) clears the bar, on enough pairs to mean something.
+
+    hitl loop --campaign demo --min-reward-accuracy 0.5 --min-reward-pairs 30
+
+Pure: a reward model that is right on 6 of 6 held-out pairs has a Wilson interval of [0.61, 1.0]; one right on
+4 of 4 has [0.51, 1.0]: a handful of pairs can pass a point-estimate gate by luck, never this one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hitl.quality.stats import wilson_interval
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    passed: bool
+    accuracy: float
+    low: float
+    high: float
+    pairs: int
+    needed_pairs: int
+    message: str  # empty when passed
+
+
+def reward_gate(accuracy: float | None, pairs: int | None, min_accuracy: float, min_pairs: int) -> GateVerdict:
+    """Pass when `pairs` >= `min_pairs` and the Wilson 95% lower bound of `accuracy` is above `min_accuracy`."""
+    n = int(pairs or 0)
+    if accuracy is None or (isinstance(accuracy, float) and math.isnan(accuracy)) or n == 0:
+        return GateVerdict(
+            False,
+            math.nan,
+            math.nan,
+            math.nan,
+            0,
+            min_pairs,
+            f"the reward model has no decisive held-out pairs (it needs {min_pairs}): collect more judgments",
+        )
+    low, high = wilson_interval(round(accuracy * n), n)
+    if n < min_pairs:
+        return GateVerdict(
+            False,
+            accuracy,
+            low,
+            high,
+            n,
+            min_pairs,
+            f"the reward model has {n} decisive held-out pairs and the gate needs {min_pairs} "
+            f"(accuracy {accuracy:.2f}, 95% CI {low:.2f}-{high:.2f}): collect more judgments",
+        )
+    if low <= min_accuracy:
+        return GateVerdict(
+            False,
+            accuracy,
+            low,
+            high,
+            n,
+            min_pairs,
+            f"the reward model's held-out accuracy {accuracy:.2f} (95% CI {low:.2f}-{high:.2f}, n={n}) is not "
+            f"clearly above {min_accuracy}: the policy is not trained on it; collect more (or cleaner) judgments",
+        )
+    return GateVerdict(True, accuracy, low, high, n, min_pairs, "")

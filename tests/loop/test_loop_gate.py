@@ -1,0 +1,25 @@
+"""The reward gate's interval rule on known counts."""
+
+import math
+
+import pytest
+
+from hitl.loop.gate import reward_gate
+
+
+def test_a_handful_of_perfect_pairs_does_not_pass_a_real_bar():
+    assert not reward_gate(1.0, 4, 0.5, 30).passed  # 4 of 4: too few pairs, whatever the rate
+    verdict = reward_gate(1.0, 4, 0.5, 1)
+    assert verdict.passed and verdict.low == pytest.approx(0.510, abs=1e-3)  # Wilson: just above one half
+
+
+def test_the_lower_bound_decides_not_the_point_estimate():
+    assert not reward_gate(0.57, 63, 0.5, 30).passed  # 36 of 63: the interval holds 0.5
+    passed = reward_gate(0.65, 200, 0.5, 30)
+    assert passed.passed and passed.low > 0.58 and passed.message == ""
+
+
+def test_no_pairs_or_no_accuracy_says_what_is_missing():
+    for accuracy, pairs in ((None, 10), (math.nan, 10), (0.9, 0)):
+        verdict = reward_gate(accuracy, pairs, 0.5, 30)
+        assert not verdict.passed and "no decisive held-out pairs" in verdict.message and "30" in verdict.message
