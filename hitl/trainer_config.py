@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,21 @@ from hitl.config import load_yaml_overrides
 from hitl.errors import InvalidInput
 
 T = TypeVar("T")
+
+
+@dataclass
+class TrainerSource:
+    """Where a training step's trainer config comes from, besides the code defaults (see the module docstring)."""
+
+    config_path: str | None = field(default=None, metadata={"help": "YAML file; its stage's section is read."})
+    args: list[str] = field(default_factory=list, metadata={"help": "Flags under TRL's names: ['--beta', '0.2']."})
+    defaults: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "The caller's option defaults, below the YAML and the flags."}
+    )
+    overrides: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "The caller's option values, above the YAML, below the flags."}
+    )
+
 
 # Top-level keys of a hitl YAML file that hold one stage's options each (configs/cpu.yaml).
 SECTIONS = ("reward", "policy", "generate", "loop")

@@ -62,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args) -> None:
     from hitl.campaigns import get_campaign
     from hitl.loop.steps import PolicyStep, train_policy_step
+    from hitl.trainer_config import TrainerSource
     from policy.train_config import CONFIGS, algorithm_of
 
     algorithm = algorithm_of(args.config, args.algorithm)
@@ -77,8 +78,7 @@ def _train(args) -> None:
         name=name,
         base=args.model,
         algorithm=algorithm,
-        config_path=args.config,
-        trainer_args=args.trainer_args,
+        trainer=TrainerSource(args.config, args.trainer_args),
         reward=args.reward,
         aggregate=args.aggregate,
         newest=args.newest,

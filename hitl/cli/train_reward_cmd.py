@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args) -> None:
     from hitl.campaigns import get_campaign
     from hitl.loop.steps import RewardStep, train_reward_step
+    from hitl.trainer_config import TrainerSource
 
     if args.trainer_help:
         from hitl.trainer_config import trainer_help
@@ -58,7 +59,7 @@ def _train(args) -> None:
     store = store_from(args)
     campaign = get_campaign(store, args.campaign) if args.campaign else None
     step = RewardStep(
-        name=name, config_path=args.config, trainer_args=args.trainer_args, data=args.data, eval_data=args.eval_data
+        name=name, trainer=TrainerSource(args.config, args.trainer_args), data=args.data, eval_data=args.eval_data
     )
     console.print(f"training reward model {name} on {args.data if not campaign else campaign.name}")
     result = train_reward_step(store, campaign, step)

@@ -40,26 +40,15 @@ def reward_gate(accuracy: float | None, pairs: int | None, min_accuracy: float, 
             f"the reward model has no decisive held-out pairs (it needs {min_pairs}): collect more judgments",
         )
     low, high = wilson_interval(round(accuracy * n), n)
+    message = ""
     if n < min_pairs:
-        return GateVerdict(
-            False,
-            accuracy,
-            low,
-            high,
-            n,
-            min_pairs,
+        message = (
             f"the reward model has {n} decisive held-out pairs and the gate needs {min_pairs} "
-            f"(accuracy {accuracy:.2f}, 95% CI {low:.2f}-{high:.2f}): collect more judgments",
+            f"(accuracy {accuracy:.2f}, 95% CI {low:.2f}-{high:.2f}): collect more judgments"
         )
-    if low <= min_accuracy:
-        return GateVerdict(
-            False,
-            accuracy,
-            low,
-            high,
-            n,
-            min_pairs,
+    elif low <= min_accuracy:
+        message = (
             f"the reward model's held-out accuracy {accuracy:.2f} (95% CI {low:.2f}-{high:.2f}, n={n}) is not "
-            f"clearly above {min_accuracy}: the policy is not trained on it; collect more (or cleaner) judgments",
+            f"clearly above {min_accuracy}: the policy is not trained on it; collect more (or cleaner) judgments"
         )
-    return GateVerdict(True, accuracy, low, high, n, min_pairs, "")
+    return GateVerdict(not message, accuracy, low, high, n, min_pairs, message)

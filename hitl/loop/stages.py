@@ -38,6 +38,7 @@ from hitl.loop.steps.versions import version_by_id
 from hitl.pair_selection import SelectionSettings
 from hitl.store import Store
 from hitl.store.schema import responses
+from hitl.trainer_config import TrainerSource
 from policy.config import GenerationSettings
 
 log = logging.getLogger(__name__)
@@ -155,9 +156,11 @@ class RoundStages:
         # YAML's reward: section still wins over these; the folder is the round's own.
         step = RewardStep(
             name=name,
-            config_path=self.plan.config_path,
-            defaults={"aggregate": "dawid_skene", "eval_fraction": 0.25},
-            overrides={"output_dir": reward_dir(name)},
+            trainer=TrainerSource(
+                self.plan.config_path,
+                defaults={"aggregate": "dawid_skene", "eval_fraction": 0.25},
+                overrides={"output_dir": reward_dir(name)},
+            ),
         )
         started = time.perf_counter()
         result = train_reward_step(store, campaign, step)
@@ -174,8 +177,7 @@ class RoundStages:
         step = PolicyStep(
             name=name,
             base=self._base(store, round_),
-            config_path=self.plan.config_path,
-            overrides={"output_dir": policy_dir(name)},
+            trainer=TrainerSource(self.plan.config_path, overrides={"output_dir": policy_dir(name)}),
             reward=str(round_.reward_version_id) if round_.reward_version_id else None,
             newest=self.plan.policy_pairs or None,
             best_of_n_stored=self.plan.best_of_n,

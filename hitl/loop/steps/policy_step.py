@@ -19,6 +19,7 @@ from hitl.campaigns import Campaign
 from hitl.errors import InvalidInput, TrainingDiverged
 from hitl.loop.steps.versions import find_version
 from hitl.store import Store
+from hitl.trainer_config import TrainerSource
 from policy.config import GenerationSettings
 
 AGGREGATES = ("dawid_skene", "majority", "all")
@@ -34,15 +35,8 @@ class PolicyStep:
     algorithm: str | None = field(
         default=None, metadata={"help": "dpo, kto, grpo or rloo (unset: the YAML's policy: algorithm, else dpo)."}
     )
-    config_path: str | None = field(default=None, metadata={"help": "YAML file; its policy: section is read."})
-    trainer_args: list[str] = field(
-        default_factory=list, metadata={"help": "Flags under TRL's names, e.g. ['--beta', '0.2']."}
-    )
-    defaults: dict[str, Any] = field(
-        default_factory=dict, metadata={"help": "The caller's option defaults, below the YAML and the flags."}
-    )
-    overrides: dict[str, Any] = field(
-        default_factory=dict, metadata={"help": "The caller's option values, above the YAML, below the flags."}
+    trainer: TrainerSource = field(
+        default_factory=TrainerSource, metadata={"help": "Where the trainer config comes from (YAML, flags)."}
     )
     reward: str | None = field(
         default=None,
@@ -188,14 +182,14 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
     from policy.train import load_for_training, records_from_store, train_policy
     from policy.train_config import algorithm_of, make_config
 
-    algorithm = algorithm_of(step.config_path, step.algorithm)
+    algorithm = algorithm_of(step.trainer.config_path, step.algorithm)
     check_step(step, algorithm)
     config = make_config(
         algorithm,
-        step.overrides,
-        config_path=step.config_path,
-        args=step.trainer_args,
-        defaults={"output_dir": policy_dir(step.name), **step.defaults},
+        step.trainer.overrides,
+        config_path=step.trainer.config_path,
+        args=step.trainer.args,
+        defaults={"output_dir": policy_dir(step.name), **step.trainer.defaults},
     )
     records = records_from_store(store, campaign, algorithm, aggregate=step.aggregate, newest=step.newest)
     human_pairs = len(records.get("pairs", []))

@@ -16,6 +16,7 @@ from hitl import embedded
 from hitl.campaigns import Campaign
 from hitl.loop.steps.versions import find_version
 from hitl.store import Store
+from hitl.trainer_config import TrainerSource
 
 
 @dataclass
@@ -23,15 +24,8 @@ class RewardStep:
     """What `train_reward_step` makes, and where its trainer config comes from (hitl.trainer_config)."""
 
     name: str = field(metadata={"help": "Version name of the reward model (its folder: $HITL_HOME/rewards/NAME)."})
-    config_path: str | None = field(default=None, metadata={"help": "YAML file; its reward: section is read."})
-    trainer_args: list[str] = field(
-        default_factory=list, metadata={"help": "Flags under TRL's names, e.g. ['--learning_rate', '1e-4']."}
-    )
-    defaults: dict[str, Any] = field(
-        default_factory=dict, metadata={"help": "The caller's option defaults, below the YAML and the flags."}
-    )
-    overrides: dict[str, Any] = field(
-        default_factory=dict, metadata={"help": "The caller's option values, above the YAML, below the flags."}
+    trainer: TrainerSource = field(
+        default_factory=TrainerSource, metadata={"help": "Where the trainer config comes from (YAML, flags)."}
     )
     data: str = field(default="store", metadata={"help": "store (the campaign's judgments) or a preference file."})
     eval_data: str | None = field(default=None, metadata={"help": "A held-out preference file to evaluate on."})
@@ -74,10 +68,10 @@ def train_reward_step(store: Store, campaign: Campaign | None, step: RewardStep)
     from reward.train import train_reward
 
     config = make_config(
-        step.overrides,
-        config_path=step.config_path,
-        args=step.trainer_args,
-        defaults={"output_dir": reward_dir(step.name), **step.defaults},
+        step.trainer.overrides,
+        config_path=step.trainer.config_path,
+        args=step.trainer.args,
+        defaults={"output_dir": reward_dir(step.name), **step.trainer.defaults},
     )
     result = train_reward(
         config,
