@@ -234,13 +234,18 @@ def export(
         raise InvalidInput(f"nothing to export: {scope} has no judgments that give {layout} rows with these options")
 
     out = Path(out_path)
-    if fmt == "hf":
-        write_atomic_dir(out, lambda p: _write_hf(rows, p))
-        files = sorted(f for f in out.rglob("*") if f.is_file())
-        digest: str | dict[str, str] = {f.relative_to(out).as_posix(): sha256_file(f) for f in files}
-    else:
-        write_atomic(out, lambda p: (_write_jsonl if fmt == "jsonl" else _write_parquet)(rows, p))
-        digest = sha256_file(out)
+    try:
+        if fmt == "hf":
+            write_atomic_dir(out, lambda p: _write_hf(rows, p))
+            files = sorted(f for f in out.rglob("*") if f.is_file())
+            digest: str | dict[str, str] = {f.relative_to(out).as_posix(): sha256_file(f) for f in files}
+        else:
+            write_atomic(out, lambda p: (_write_jsonl if fmt == "jsonl" else _write_parquet)(rows, p))
+            digest = sha256_file(out)
+    except (OSError, ValueError) as exc:
+        # A path under a file, /proc, a read-only disk, a NUL in the name: one line naming the path, no traceback.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInput(f"cannot write the export to {out_path}: {reason}; choose another path") from None
     manifest = Manifest(
         path=str(out.with_name(out.name + ".manifest.json")),
         data_path=str(out),

@@ -3,8 +3,9 @@
     python -c "from hitl.store import open_store; from hitl.io import import_prompts; \
 print(import_prompts(open_store(), 'hitl/data/demo_prompts.jsonl').summary())"
 
-Each import reads and checks the whole file first, outside any transaction (so a slow file never holds the
-store's write lock while raters submit), then stores everything in ONE write transaction. A bad record is
+Prompts are read and checked one record at a time and stored in bounded batches that let raters in between,
+then published at once (hitl.io.staging): memory stays flat and the write lock is held only briefly. Responses
+are read and checked first, outside any transaction, then stored in ONE write transaction. A bad record is
 refused with an error naming the file and line and saying what to fix, and nothing from that file is stored.
 """
 
@@ -26,6 +27,7 @@ from hitl.config import DEFAULT_MAX_TEXT_BYTES
 from hitl.errors import Conflict, HitlError, InvalidInput, NotFound
 from hitl.io.readers import position, read_records
 from hitl.io.records import PromptValue, optional, parse_prompt, parse_tags, prompt_field
+from hitl.io.staging import PromptStage
 from hitl.store import Store
 from hitl.store.chunks import in_chunks
 from hitl.store.schema import prompts
@@ -123,40 +125,45 @@ def import_prompts(
 ) -> ImportReport:
     """Store the prompts of a file: records with `prompt` (text) or `messages` (a chat), optional `id` and `tags`.
 
-    `tags` are added to every prompt. An `id` used twice in the file, or already stored, is refused.
+    `tags` are added to every prompt. An `id` used twice in the file, or already stored, is refused. The file is
+    read one record at a time and stored in batches that let raters in between (hitl.io.staging); nothing of it
+    is visible, or kept, unless every record is good.
     """
-    planned = []
-    first_line: dict[str, int] = {}
-    for number, record in load_records(path):
-        with at(path, number):
-            value = parse_prompt(prompt_field(record), max_text_bytes)
-            external_id = optional(record, "id")
-            if external_id is not None:
-                external_id = str(external_id)
-                if external_id in first_line:
-                    raise InvalidInput(
-                        f"id {external_id!r} is also used at line {first_line[external_id]}: ids must be unique"
-                    )
-                first_line[external_id] = number
-            record_tags = list(dict.fromkeys([*map(str, tags), *parse_tags(optional(record, "tags"))]))
-        planned.append((number, value, external_id, record_tags))
+    first_line: dict[str, int] = {}  # the ids seen so far: the only memory that grows with the file
     src = source_name(path, source)
+    if store.is_sqlite:
+        return _stream_prompts(store, None, path, tags, src, max_text_bytes, first_line)
     with store.write() as conn:
-        for number, value, external_id, record_tags in planned:
+        return _stream_prompts(store, conn, path, tags, src, max_text_bytes, first_line)
+
+
+def _stream_prompts(store, conn, path, tags, src, max_text_bytes, first_line) -> ImportReport:
+    stage = PromptStage(store, src, conn)
+    try:
+        for number, record in read_records(path):
             with at(path, number):
-                try:
-                    add_prompt(
-                        conn,
-                        text=value.text,
-                        messages=value.messages,
-                        tags=record_tags,
-                        source=src,
-                        external_id=external_id,
-                        max_bytes=max_text_bytes,
-                    )
-                except Conflict as exc:
-                    raise Conflict(f"{exc}: give this prompt a new id or drop the record") from None
-    return ImportReport(str(path), "prompts", {"prompts": len(planned)})
+                value = parse_prompt(prompt_field(record), max_text_bytes)
+                external_id = optional(record, "id")
+                if external_id is not None:
+                    external_id = str(external_id)
+                    if len(external_id) > 128:
+                        raise InvalidInput(f"id {external_id[:20]!r}... is longer than 128 characters")
+                    if external_id in first_line:
+                        raise InvalidInput(
+                            f"id {external_id!r} is also used at line {first_line[external_id]}: ids must be unique"
+                        )
+                    first_line[external_id] = number
+                record_tags = list(dict.fromkeys([*map(str, tags), *parse_tags(optional(record, "tags"))]))
+            stage.add(number, value, external_id, record_tags)
+        if not stage.count and not stage.pending:
+            raise InvalidInput(f"{path} holds no records")
+        try:
+            stored = stage.publish()
+        except Conflict as exc:
+            raise Conflict(f"{position(path, 0).rsplit(',', 1)[0]}, {exc}") from None
+    finally:
+        stage.drop()
+    return ImportReport(str(path), "prompts", {"prompts": stored})
 
 
 @dataclass(frozen=True)

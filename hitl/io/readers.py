@@ -5,6 +5,9 @@
 `read_records(path)` yields `(number, record)`. For text files the number is the 1-based line (a CSV's header is
 line 1), for Parquet and datasets the 0-based row index (as in `dataset[i]`); `position(path, n)` words it for an
 error message. `datasets` and `pyarrow` are imported only when such a file is read: hitl stays light to import.
+Records are read one at a time (memory stays flat however long the file), and every record is checked for what
+no store can hold (NUL, lone surrogates, nesting past hitl.storable.MAX_DEPTH); a CSV quote left open is an error,
+not a prompt that swallows the rest of the file.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hitl.errors import InvalidInput
+from hitl.storable import check_storable
 
 HUB_PREFIX = "hf:"
 _JSONL = (".jsonl", ".json", ".jsonl.gz", ".json.gz", ".ndjson")
@@ -44,7 +48,17 @@ def position(path: str | Path, number: int) -> str:
 
 
 def read_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Records of a JSONL / CSV / Parquet file, a saved HF dataset directory, or `hf:owner/name[:split]`."""
+    """Records of a JSONL / CSV / Parquet file, a saved HF dataset directory, or `hf:owner/name[:split]`, each
+    checked storable (InvalidInput naming the file and line otherwise)."""
+    for number, record in _records(path):
+        try:
+            check_storable(record, "the record")
+        except InvalidInput as exc:
+            raise InvalidInput(f"{position(path, number)}: {exc}") from None
+        yield number, record
+
+
+def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     text = str(path)
     if text.startswith(HUB_PREFIX):
         yield from _read_hub(text)
@@ -84,7 +98,10 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             f.seek(0)
             if first == "[":
                 # A .json file holding one array: number the records 1.. (line numbers mean little there).
-                data = json.load(f)
+                try:
+                    data = json.load(f)
+                except RecursionError:
+                    raise InvalidInput(f"{path}: JSON nested too deeply to read") from None
                 for i, record in enumerate(data, start=1):
                     yield i, _as_record(record, path, i, "record")
                 return
@@ -93,6 +110,8 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     continue
                 try:
                     record = json.loads(line)
+                except RecursionError:
+                    raise InvalidInput(f"{path}, line {number}: JSON nested too deeply to read") from None
                 except json.JSONDecodeError as exc:
                     raise InvalidInput(
                         f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}); each line must be "
@@ -116,11 +135,12 @@ def _as_record(record: Any, path: Path, number: int, unit: str) -> dict[str, Any
 
 def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with _open_text(path) as f:
+        last_line = 0  # csv counts physical lines; a quoted field may span several, so a record starts after it
         try:
-            reader = csv.DictReader(f)
+            # strict: a quote left open is an error at the end of the file, not one field holding the rest of it.
+            reader = csv.DictReader(f, strict=True)
             if not reader.fieldnames:
                 raise InvalidInput(f"{path}: empty CSV; the first line must be a header such as 'id,prompt,tags'")
-            # csv counts physical lines; a quoted field may span several, so a record starts after the last one.
             last_line = reader.line_num
             for row in reader:
                 start, last_line = last_line + 1, reader.line_num
@@ -130,7 +150,9 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
         except csv.Error as exc:
-            raise InvalidInput(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
+            raise InvalidInput(
+                f"{path}, line {last_line + 1}: malformed CSV ({exc}); close every quoted field with a double quote"
+            ) from None
 
 
 # CSV cells are strings; these columns carry structure, written as JSON inside the cell.
@@ -144,6 +166,8 @@ def _csv_value(key: str, value: str | None, path: Path, line: int) -> Any:
     if key in _CSV_JSON_COLUMNS and stripped[:1] in ("[", "{"):
         try:
             return json.loads(stripped)
+        except RecursionError:
+            raise InvalidInput(f"{path}, line {line}: column {key!r} holds JSON nested too deeply") from None
         except json.JSONDecodeError:
             if key in ("messages", "sampling"):
                 raise InvalidInput(f"{path}, line {line}: column {key!r} must hold JSON") from None

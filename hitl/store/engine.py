@@ -192,6 +192,18 @@ class Store:
                     proxy.close()
 
     @contextlib.contextmanager
+    def sqlite_turn(self) -> Iterator[Any]:
+        """SQLite: the writer's bare DBAPI connection, in this process's turn, with no transaction begun.
+
+        For work that must not take the database's write lock while it runs, such as filling a TEMP table
+        (hitl/io/staging.py): its own BEGIN ... COMMIT writes only the connection's temp database.
+        """
+        if not self.is_sqlite:
+            raise StoreError("sqlite_turn is for SQLite")
+        with busy_as_retry(), self._write_turns:
+            yield self._sqlite_writer_dbapi()
+
+    @contextlib.contextmanager
     def raw_autocommit(self) -> Iterator[Any]:
         """PostgreSQL: a bare DBAPI connection in autocommit mode, each statement its own transaction.
 
