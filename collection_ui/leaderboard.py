@@ -27,6 +27,12 @@ def _interval(low: float, high: float) -> str:
 
 
 def _heatmap(board: Board):
+    # Model names are user text: labels, never mathtext ("$...$" in a name would break every panel).
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _draw_heatmap(board)
+
+
+def _draw_heatmap(board: Board):
     fig, ax = plt.subplots(figsize=(1.2 + 0.9 * max(2, len(board.models)), 1 + 0.8 * max(2, len(board.models))))
     if board.models:
         image = ax.imshow(board.win_rates, vmin=0, vmax=1, cmap="RdYlGn")
