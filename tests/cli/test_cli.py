@@ -4,8 +4,18 @@ import json
 
 import pytest
 
-from hitl.cli.main import main
+from hitl.cli.main import build_parser, main
 from hitl.demo import data_file
+
+
+def _subcommands() -> list[str]:
+    import argparse
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(sub.choices)
+
+
+COMMANDS_FOR_HELP = _subcommands()
 
 
 @pytest.fixture
@@ -109,3 +119,10 @@ def test_demo_runs_twice_and_flags_the_scripted_bad_raters(tmp_path, monkeypatch
     assert "sim-left-clicker: position bias" in first
     assert "sim-spammer: too fast" in first
     assert "sim-careful-1:" not in first
+
+
+@pytest.mark.parametrize("command", COMMANDS_FOR_HELP)
+def test_every_subcommand_prints_its_help(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0 and "usage: hitl" in capsys.readouterr().out
