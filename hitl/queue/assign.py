@@ -14,8 +14,9 @@ transaction, so assignments (and submits) are serialised. PostgreSQL: the gold d
 (migration 0005_pg_queue), its own transaction: the candidate row is locked with `FOR NO KEY UPDATE SKIP LOCKED`
 (concurrent callers move on to the next item instead of waiting), and its live leases are then counted again
 under the lock, in a fresh statement whose snapshot includes every committed lease; up to _MAX_PASSED_OVER
-candidates that filled up meanwhile are passed over. The live-lease check takes no lock there, so two
-simultaneous calls of one user (two tabs) can each get a lease.
+candidates that filled up meanwhile are passed over. The function first takes an advisory lock on (user,
+campaign) (migration 0008_pg_one_live_lease), so simultaneous calls of one user (two tabs, a retrying script)
+take turns and the later ones resume the first one's lease: one live lease per rater and campaign, as on SQLite.
 
 The lease cache: on PostgreSQL the facts a submit checks (hitl.queue.types.LeaseFacts) go into
 `store.lease_cache`, so that the submit is one call too; SQLite reads them in the submit's transaction.
