@@ -6,15 +6,7 @@ revealed only after the vote, and a vote after the reveal does not count.
 
 import gradio as gr
 
-from collection_ui.common import (
-    caller,
-    chat_messages,
-    nav_markdown,
-    page_blocks,
-    safe_chatbot,
-    safe_markdown,
-    shown_errors,
-)
+from collection_ui.common import caller, nav_markdown, page_blocks, prompt_markdown, safe_markdown, shown_errors
 from collection_ui.shortcuts import KEY_OF_CHOICE
 from hitl.service import Service
 from hitl.service.arena import BattleView, Reveal
@@ -28,7 +20,7 @@ def _battle(b: BattleView | None) -> list:
     if b is None:
         return [
             None,
-            gr.update(value=[], visible=False),
+            gr.update(value="", visible=False),
             "",
             "",
             None,
@@ -37,7 +29,7 @@ def _battle(b: BattleView | None) -> list:
         ]
     return [
         b.id,
-        gr.update(value=chat_messages(b.prompt_text, b.prompt_messages), visible=True),
+        gr.update(value=prompt_markdown(b.prompt_text, b.prompt_messages), visible=True),
         b.response_a,
         b.response_b,
         None,
@@ -61,7 +53,9 @@ def build(service: Service) -> gr.Blocks:
             model_b = gr.Dropdown(label="Model B", choices=[SAMPLED], value=SAMPLED)
             prompt_set = gr.Dropdown(label="Prompt set", choices=["all"], value="all")
             new = gr.Button("New battle [s]", elem_id="hitl-skip")
-        prompt = safe_chatbot(label="Prompt", height="auto", max_height=300, visible=False)
+        with gr.Column(elem_classes=["hitl-box"]):
+            gr.Markdown("#### Prompt")
+            prompt = safe_markdown(visible=False, elem_id="hitl-prompt")
         with gr.Row(equal_height=False):
             with gr.Column(elem_classes=["hitl-response"]):
                 gr.Markdown("#### A")

@@ -2,8 +2,8 @@
 
     python -c "import collection_ui.common"
 
-Model output and anything a user typed is untrusted: it is shown only through `gr.Markdown` and
-`gr.Chatbot` with HTML sanitising on (never gr.HTML), built by the helpers here.
+Model output and anything a user typed is untrusted: it is shown only through `gr.Markdown` with HTML
+sanitising on (never gr.HTML), built by the helpers here.
 """
 
 import contextlib
@@ -27,9 +27,18 @@ PAGE_TITLES = {
 }
 
 CSS = """
-.hitl-response { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0 .8em; }
+.hitl-response, .hitl-box { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0 .8em; }
 .hitl-nav p { margin: 0; }
-#hitl-clock { font-variant-numeric: tabular-nums; }
+/* Model output wraps: a long code line must not push the page sideways (390 px phones included). */
+.hitl-response pre, .hitl-box pre, .hitl-response code, .hitl-box code {
+  white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word;
+}
+.hitl-cut { color: #9a3412; }
+#hitl-clock, #hitl-keyhint { font-variant-numeric: tabular-nums; min-height: 1.4em; }
+#hitl-status { font-weight: 600; }
+/* Tables people read: headers on one line, numbers aligned. */
+.hitl-table th, .hitl-table th * { white-space: nowrap; }
+.hitl-table td { font-variant-numeric: tabular-nums; }
 """
 
 
@@ -58,24 +67,15 @@ def safe_markdown(value: str = "", **kwargs) -> gr.Markdown:
     return gr.Markdown(value, sanitize_html=True, header_links=False, **kwargs)
 
 
-def safe_chatbot(**kwargs) -> gr.Chatbot:
-    """A read-only chat view for prompts; custom tags are not let through the sanitiser."""
-    return gr.Chatbot(
-        sanitize_html=True,
-        allow_tags=False,
-        render_markdown=True,
-        feedback_options=None,
-        buttons=[],
-        allow_file_downloads=False,
-        **kwargs,
-    )
+ROLE_NAMES = {"user": "User", "assistant": "Assistant", "system": "System"}
 
 
-def chat_messages(text: str | None, messages: list[dict] | None) -> list[dict]:
-    """A prompt as chat turns: the plain text as one user turn, or the stored chat as it is."""
-    if messages:
-        return [{"role": m["role"], "content": m["content"]} for m in messages]
-    return [{"role": "user", "content": text or ""}]
+def prompt_markdown(text: str | None, messages: list[dict] | None) -> str:
+    """A prompt as Markdown for safe_markdown: the plain text, or each stored chat turn under its role's name
+    (a plain box, not a chat widget: nothing to click, clear or copy by accident)."""
+    if not messages:
+        return text or ""
+    return "\n\n".join(f"**{ROLE_NAMES.get(m.get('role'), 'Message')}:** {m.get('content', '')}" for m in messages)
 
 
 def page_blocks(title: str) -> gr.Blocks:

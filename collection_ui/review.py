@@ -1,42 +1,73 @@
-"""The review page (reviewers): items with disagreement, flags or a missed gold answer; every judgment side by
-side with its rater; the adjudication (final label) and acceptance of a rater's corrected response.
+"""The review page (reviewers): items with disagreement, flags or a missed gold answer, counted by reason, sorted
+and filtered; one click opens an item with every judgment beside its rater; the adjudication (a verdict or a rank
+per response, a labelled strength) and acceptance of a rater's corrected response.
 
-    hitl serve    # then log in as a reviewer: http://127.0.0.1:7860/review/
+    hitl serve    # then log in as a reviewer: http://127.0.0.1:7860/review/  (?item=ID opens one item)
 """
+
+import time
+from collections import Counter
 
 import gradio as gr
 
-from collection_ui.common import (
-    caller,
-    chat_messages,
-    nav_markdown,
-    page_blocks,
-    safe_chatbot,
-    safe_markdown,
-    shown_errors,
-)
+from collection_ui.common import caller, nav_markdown, page_blocks, prompt_markdown, safe_markdown, shown_errors
 from hitl.config import FLAGS
 from hitl.service import Service
-from hitl.service.review import REASONS, ItemReview
+from hitl.service.review import REASONS, SORTS, STRENGTHS, VERDICTS, ItemReview, ReviewRow, reason_counts
 
 MAX_RESPONSES = 8
-QUEUE_HEADERS = ["item", "campaign", "reasons", "judgments", "raters", "flags", "adjudicated"]
+QUEUE_HEADERS = [
+    "item",
+    "campaign",
+    "why",
+    "disagreement %",
+    "judgments",
+    "missed gold",
+    "flags",
+    "last judged (h ago)",
+    "adjudicated",
+]
+QUEUE_TYPES = ["number", "str", "str", "number", "number", "str", "str", "number", "str"]
 JUDGMENT_HEADERS = ["judgment", "rater", "answer", "flags", "rationale", "correction", "seconds", "saw first"]
+SORT_LABELS = {
+    "newest": "newest items first",
+    "oldest": "waiting longest first",
+    "disagreement": "widest disagreement first",
+    "judgments": "most judgments first",
+}
 
 
-def _queue_rows(rows) -> list[list]:
+def _queue_rows(rows: list[ReviewRow], now: float) -> list[list]:
     return [
         [
             r.item_id,
             r.campaign,
-            ", ".join(r.reasons),
+            ", ".join(x.replace("_", " ") for x in r.reasons),
+            round(100 * r.disagreement),
             r.n_judgments,
-            ", ".join(r.raters),
+            ", ".join(r.missed_gold),
             ", ".join(r.flags),
+            round((now - r.last_judged) / 3600, 1),
             "yes" if r.adjudicated else "",
         ]
         for r in rows
     ]
+
+
+def _counts_text(rows: list[ReviewRow]) -> str:
+    counts = reason_counts(rows)
+    parts = " · ".join(f"{reason.replace('_', ' ')} **{n}**" for reason, n in counts.items())
+    text = f"**{len(rows)} items** to look at — {parts}. Click a row to open the item."
+    missed = Counter(name for r in rows for name in r.missed_gold).most_common(3)
+    if missed:
+        # Many items failing gold because of the same few raters is a rater problem, not an item problem.
+        text += "\n\nMissed gold most often: " + ", ".join(f"{name} ({n} items)" for name, n in missed)
+    return text
+
+
+def _reason_choices(rows: list[ReviewRow]) -> list[tuple[str, str]]:
+    counts = reason_counts(rows)
+    return [("any", ""), *[(f"{r.replace('_', ' ')} ({counts[r]})", r) for r in REASONS]]
 
 
 def _detail(r: ItemReview) -> list:
@@ -58,15 +89,21 @@ def _detail(r: ItemReview) -> list:
     ]
     corrections = [(f"judgment {j.id} by {j.rater}", j.id) for j in r.judgments if j.correction]
     earlier = "\n".join(f"- {line}" for line in r.adjudications) or "_No adjudication yet._"
+    ranked = r.item_kind == "ranking"
+    rank_choices = [str(k) for k in range(1, n + 1)]
     return [
         r.item_id,
         header,
-        gr.update(value=chat_messages(r.prompt_text, r.prompt_messages), visible=True),
+        prompt_markdown(r.prompt_text, r.prompt_messages),
         *[*r.responses, *[""] * (MAX_RESPONSES - n)],
+        *[gr.update(visible=ranked and i < n, choices=rank_choices, value=None) for i in range(MAX_RESPONSES)],
         *[gr.update(visible=i < n) for i in range(MAX_RESPONSES)],
         judgments,
         gr.update(choices=[("none", 0), *corrections], value=0),
         earlier,
+        gr.update(visible=not ranked, value=None),
+        gr.update(visible=ranked, value=False),
+        gr.update(visible=True),
     ]
 
 
@@ -83,88 +120,120 @@ def build(service: Service) -> gr.Blocks:
                 value="",
                 interactive=True,
                 elem_id="hitl-review-campaign",
+                min_width=160,
             )
-            rater = gr.Textbox(label="Rater", max_lines=1, max_length=64)
-            flag = gr.Dropdown(label="Flag", choices=[("any", ""), *[(f, f) for f in FLAGS]], value="")
-            reason = gr.Dropdown(label="Reason", choices=[("any", ""), *[(r, r) for r in REASONS]], value="")
+            reason = gr.Dropdown(
+                label="Reason", choices=_reason_choices([]), value="", elem_id="hitl-review-reason", min_width=160
+            )
+            sort = gr.Dropdown(
+                label="Order",
+                choices=[(SORT_LABELS[s], s) for s in SORTS],
+                value=SORTS[0],
+                elem_id="hitl-review-sort",
+                min_width=160,
+            )
+            rater = gr.Textbox(label="Rater", max_lines=1, max_length=64, min_width=120)
+            flag = gr.Dropdown(label="Flag", choices=[("any", ""), *[(f, f) for f in FLAGS]], value="", min_width=120)
+        with gr.Row():
+            open_only = gr.Checkbox(label="Only items without an adjudication", value=False)
             refresh = gr.Button("Show items", elem_id="hitl-review-refresh")
-        queue = gr.Dataframe(headers=QUEUE_HEADERS, interactive=False, label="Items to review (click one)", wrap=True)
-        header = safe_markdown()
-        prompt = safe_chatbot(label="Prompt", height="auto", max_height=300, visible=False)
-        columns, responses = [], []
-        with gr.Row(equal_height=False):
-            for i in range(MAX_RESPONSES):
-                with gr.Column(visible=False, min_width=280, elem_classes=["hitl-response"]) as column:
-                    gr.Markdown(f"#### Response {i + 1}")
-                    responses.append(safe_markdown())
-                columns.append(column)
-        judgments = gr.Dataframe(headers=JUDGMENT_HEADERS, interactive=False, label="Judgments", wrap=True)
-        earlier = safe_markdown()
-        with gr.Group():
-            gr.Markdown("#### Adjudication (the final label)")
-            with gr.Row():
-                ranking = gr.Textbox(label="Responses best first (e.g. 2 1)", max_lines=1, max_length=64)
-                strength = gr.Radio(label="Strength", choices=[1, 2, 3], value=2)
-                tie = gr.Checkbox(label="Tie")
-                both_bad = gr.Checkbox(label="Both / all bad")
-            correction = gr.Dropdown(label="Accept a corrected response", choices=[("none", 0)], value=0)
-            note = gr.Textbox(label="Note", lines=2, max_length=5000)
-            save = gr.Button("Save adjudication", variant="primary")
-        status = safe_markdown()
-
-        filters = [campaign, rater, flag, reason]
-        detail = [item_id, header, prompt, *responses, *columns, judgments, correction, earlier]
-
-        def rows_for(user, name, who, marked, why):
-            return _queue_rows(
-                review.queue(user, name or None, rater=who or None, flag=marked or None, reason=why or None)
+        counts = safe_markdown(elem_id="hitl-review-counts")
+        queue = gr.Dataframe(
+            headers=QUEUE_HEADERS,
+            datatype=QUEUE_TYPES,
+            interactive=False,
+            label="Items to review",
+            max_height=420,
+            column_widths=[60, 110, 190, 120, 100, 260, 110, 150, 110],
+            elem_id="hitl-review-queue",
+            elem_classes=["hitl-table"],
+        )
+        with gr.Column(visible=False) as panel:
+            header = safe_markdown(elem_id="hitl-review-header")
+            with gr.Column(elem_classes=["hitl-box"]):
+                gr.Markdown("#### Prompt")
+                prompt = safe_markdown(elem_id="hitl-prompt")
+            columns, responses, ranks = [], [], []
+            with gr.Row(equal_height=False):
+                for i in range(MAX_RESPONSES):
+                    with gr.Column(visible=False, min_width=280, elem_classes=["hitl-response"]) as column:
+                        gr.Markdown(f"#### Response {i + 1}")
+                        responses.append(safe_markdown())
+                        label = f"Rank of response {i + 1} (1 = best)"
+                        ranks.append(gr.Radio(label=label, choices=[], visible=False))
+                    columns.append(column)
+            judgments = gr.Dataframe(
+                headers=JUDGMENT_HEADERS, interactive=False, label="Judgments", wrap=True, elem_classes=["hitl-table"]
             )
+            earlier = safe_markdown()
+            with gr.Group():
+                gr.Markdown("#### Adjudication (the final label)")
+                verdict = gr.Radio(
+                    label="Verdict", choices=[(v, k) for k, v in VERDICTS.items()], elem_id="hitl-review-verdict"
+                )
+                all_bad = gr.Checkbox(label="All responses are bad", visible=False)
+                strength = gr.Radio(label="How much better", choices=[(v, k) for k, v in STRENGTHS.items()], value=2)
+                correction = gr.Dropdown(label="Accept a corrected response", choices=[("none", 0)], value=0)
+                note = gr.Textbox(label="Note", lines=2, max_length=5000)
+                save = gr.Button("Save adjudication", variant="primary", elem_id="hitl-review-save")
+        status = safe_markdown(elem_id="hitl-review-status")
+
+        filters = [campaign, rater, flag, reason, sort, open_only]
+        detail = [item_id, header, prompt, *responses, *ranks, *columns, judgments, correction, earlier, verdict]
+        detail += [all_bad, panel]
+
+        def listing(user, name, who, marked, why, order, only_open) -> list:
+            """The queue table, its counts and the reason picker (with counts of the rows before the reason filter)."""
+            kwargs = {"rater": who or None, "flag": marked or None, "sort": order or SORTS[0], "open_only": only_open}
+            everything = review.queue(user, name or None, **kwargs)
+            rows = [r for r in everything if not why or why in r.reasons]
+            return [_queue_rows(rows, time.time()), _counts_text(rows), gr.update(choices=_reason_choices(everything))]
 
         def load(request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "reviewer")
                 names = review.campaigns(user)
                 choices = [("all campaigns", ""), *[(n, n) for n in names]]
-                return [
-                    nav_markdown(user, "review"),
-                    gr.update(choices=choices, value=""),
-                    rows_for(user, "", "", "", ""),
-                ]
+                shown = listing(user, "", "", "", "", SORTS[0], False)
+                wanted = dict(request.query_params).get("item", "")
+                asked = wanted.isdigit() and len(wanted) < 10
+                opened = _detail(review.item(user, int(wanted))) if asked else [gr.skip()] * len(detail)
+                return [nav_markdown(user, "review"), gr.update(choices=choices, value=""), *shown, *opened]
 
-        def show(name, who, marked, why, request: gr.Request):
+        def show(name, who, marked, why, order, only_open, request: gr.Request):
             with shown_errors():
-                return rows_for(caller(service, request, "reviewer"), name, who, marked, why)
+                return listing(caller(service, request, "reviewer"), name, who, marked, why, order, only_open)
 
-        def open_item(rows, evt: gr.SelectData, request: gr.Request):
-            with shown_errors():
-                user = caller(service, request, "reviewer")
-                row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-                return _detail(review.item(user, int(rows.iloc[row, 0])))
-
-        def adjudicate(current, order, how_strong, is_tie, bad, accepted, why, request: gr.Request):
+        def open_item(evt: gr.SelectData, request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "reviewer")
+                return _detail(review.item(user, int(evt.row_value[0])))
+
+        def adjudicate(data: dict, request: gr.Request):
+            with shown_errors():
+                user = caller(service, request, "reviewer")
+                current = data[item_id]
                 if current is None:
                     raise gr.Error("Open an item first (click it in the table).")
-                review.adjudicate(
+                shown = review.item(user, current)
+                review.adjudicate_choice(
                     user,
                     current,
-                    ranking=order or "",
-                    tie=bool(is_tie),
-                    both_bad=bool(bad),
-                    strength=int(how_strong or 2),
-                    note=why or "",
-                    accept_correction=int(accepted) or None,
+                    winner=data[verdict],
+                    ranks=[data[rank] for rank in ranks[: len(shown.responses)]],
+                    all_bad=bool(data[all_bad]),
+                    strength=int(data[strength] or 2),
+                    note=data[note] or "",
+                    accept_correction=int(data[correction] or 0) or None,
                 )
-                return [*_detail(review.item(user, current)), f"Saved the adjudication of item {current}."]
+                return [*_detail(review.item(user, current)), f"✓ Saved the adjudication of item {current}."]
 
-        page.load(load, None, [nav, campaign, queue], api_visibility="private")
-        refresh.click(show, filters, queue, api_visibility="private")
-        queue.select(open_item, queue, detail, api_visibility="private")
-        save.click(
-            adjudicate,
-            [item_id, ranking, strength, tie, both_bad, correction, note],
-            [*detail, status],
-            api_visibility="private",
-        )
+        listed = [queue, counts, reason]
+        page.load(load, None, [nav, campaign, *listed, *detail], api_visibility="private")
+        refresh.click(show, filters, listed, api_visibility="private")
+        for control in (campaign, reason, sort, flag, open_only):
+            control.input(show, filters, listed, api_visibility="private")
+        queue.select(open_item, None, detail, api_visibility="private")
+        answer = {item_id, verdict, all_bad, strength, correction, note, *ranks}
+        save.click(adjudicate, answer, [*detail, status], api_visibility="private")
     return page

@@ -15,16 +15,17 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 
 from hitl.campaigns import Campaign, get_campaign, list_campaigns
 from hitl.config import FLAGS
 from hitl.errors import InvalidInput, LeaseError
 from hitl.queue import Assignment, JudgmentInput, SubmitResult, next_item, release, skip, submit
 from hitl.service.access import require
+from hitl.service.outlook import Outlook, left_query, rater_outlook
 from hitl.service.settings import WebSettings
 from hitl.store import Store
-from hitl.store.schema import campaigns, item_prelabels, items, judgments, leases
+from hitl.store.schema import campaigns, item_prelabels, items, judgments, leases, responses
 from hitl.users import User
 
 LABELS = string.ascii_uppercase[:8]
@@ -75,6 +76,8 @@ class RateItem:
     expires_at: float
     resumed: bool
     prelabel: str | None
+    # Per response in display order: the token limit it was cut off at (finish_reason "length"), else None.
+    cut_off_at: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ class Progress:
     left: int
     stretch_minutes: float
     take_break: bool
+    judged_here: int = 0  # the caller's judgments in this campaign
+
+    def position(self) -> str:
+        """Where the item on screen sits in the caller's share of the campaign: 'item 5 of 24'."""
+        return f"item {self.judged_here + 1} of {self.judged_here + max(self.left, 1)}"
 
 
 def campaign_view(c: Campaign) -> CampaignView:
@@ -90,6 +98,14 @@ def campaign_view(c: Campaign) -> CampaignView:
     return CampaignView(
         s.name, s.guidelines, s.item_kind, s.allow_tie, s.allow_both_bad, s.require_rationale, s.show_prelabel
     )
+
+
+def cut_off_at(sampling: dict | None) -> int | None:
+    """The token limit a generated response stopped at without finishing (its sampling record says
+    finish_reason "length"), else None: such answers end mid-sentence and the page marks them."""
+    if not sampling or sampling.get("finish_reason") != "length":
+        return None
+    return int(sampling.get("max_new_tokens") or sampling.get("n_tokens") or 0) or None
 
 
 def _midnight(now: float) -> float:
@@ -132,8 +148,11 @@ class RatingService:
         a = next_item(self.store, caller, c)
         if a is None:
             return None
+        shown = [r.response_id for r in a.responses]
         with self.store.read() as conn:
             started = conn.execute(select(leases.c.created_at).where(leases.c.token == a.lease_token)).scalar()
+            found = conn.execute(select(responses.c.id, responses.c.sampling).where(responses.c.id.in_(shown)))
+            sampling = dict(found.all())
         return RateItem(
             lease_token=a.lease_token,
             item_id=a.item_id,
@@ -147,6 +166,7 @@ class RatingService:
             prelabel=self.prelabel(a.item_id, [r.response_id for r in a.responses])
             if c.settings.show_prelabel
             else None,
+            cut_off_at=tuple(cut_off_at(sampling.get(rid)) for rid in shown),
         )
 
     def lease(self, caller: User, campaign: str) -> Assignment | None:
@@ -173,6 +193,11 @@ class RatingService:
         letter = chr(ord("A") + shown_ids.index(row.preferred_response_id))
         return f"the reward model prefers **{letter}** ({row.confidence:.0%} sure). Judge for yourself."
 
+    def lease_age(self, caller: User, lease_token: str) -> float:
+        """Seconds since the caller's lease started (the page tells a double press from a forgotten answer)."""
+        require(caller, "rater")
+        return max(0.0, time.time() - self._own_lease(caller, lease_token).created_at)
+
     def _own_lease(self, caller: User, token: str):
         with self.store.read() as conn:
             row = conn.execute(
@@ -194,12 +219,14 @@ class RatingService:
         choice: str | None,
         *,
         ranking: str = "",
+        ranks: list[str | int | None] | tuple = (),
         flags: list[str] | tuple[str, ...] = (),
         rationale: str = "",
         correction: str = "",
     ) -> SubmitResult:
-        """Record the page's answer. Pairwise: `choice` is a CHOICES key. Ranking: `ranking` lists the response
-        letters best first (e.g. "CAB"), and `choice` may be "both_bad" to mark them all bad."""
+        """Record the page's answer. Pairwise: `choice` is a CHOICES key. Ranking: `ranks` gives each shown
+        response (A, B, ... in display order) its rank, or `ranking` lists the letters best first (e.g. "CAB",
+        used when no rank is picked); `choice` may be "both_bad" to mark them all bad."""
         require(caller, "rater")
         lease = self._own_lease(caller, lease_token)
         order = list(lease.display_order)
@@ -213,10 +240,25 @@ class RatingService:
             "seconds_on_item": max(0.0, time.time() - lease.created_at),
         }
         if lease.item_kind == "ranking":
-            judgment = JudgmentInput(ranking=self._ranking(ranking, order), both_bad=choice == "both_bad", **common)
+            typed = self.ranking_from_ranks(list(ranks)[: len(order)]) or ranking
+            judgment = JudgmentInput(ranking=self._ranking(typed, order), both_bad=choice == "both_bad", **common)
         else:
             judgment = self._pairwise(choice, order, common)
         return submit(self.store, lease_token, f"ui:{lease_token}", judgment, user=caller)
+
+    @staticmethod
+    def ranking_from_ranks(ranks: list[str | int | None]) -> str:
+        """The typed form ("CAB") of per-response rank picks (ranks[i] is the rank of response A, B, ...; 1 is
+        best); "" when none is picked. Refuses a rank given twice or a response left without one."""
+        picked = [str(r) for r in ranks if r not in (None, "")]
+        if not picked:
+            return ""
+        if len(picked) < len(ranks):
+            missing = ", ".join(LABELS[i] for i, r in enumerate(ranks) if r in (None, ""))
+            raise InvalidInput(f"give every response a rank: {missing} has none")
+        if not all(p.isdigit() for p in picked) or sorted(int(p) for p in picked) != list(range(1, len(ranks) + 1)):
+            raise InvalidInput(f"each rank from 1 to {len(ranks)} once: two responses share a rank")
+        return "".join(LABELS[i] for i in sorted(range(len(ranks)), key=lambda i: int(picked[i])))
 
     @staticmethod
     def _ranking(letters: str, order: list[int]) -> list[int]:
@@ -245,15 +287,16 @@ class RatingService:
         require(caller, "rater")
         release(self.store, str(lease_token or ""), caller)
 
+    def outlook(self, caller: User, campaign: str) -> Outlook:
+        """For a rater with nothing left here: when the loop queues more, and other campaigns with work."""
+        require(caller, "rater")
+        return rater_outlook(self.store, caller, campaign)
+
     def progress(self, caller: User, campaign: str, now: float | None = None) -> Progress:
         """Judged today (all campaigns), items still open to the caller here, and whether a break is due."""
         require(caller, "rater")
         now = time.time() if now is None else now
         c = get_campaign(self.store, campaign)
-        seen = exists().where(judgments.c.item_id == items.c.id, judgments.c.user_id == caller.id)
-        skipped = exists().where(
-            and_(leases.c.item_id == items.c.id, leases.c.user_id == caller.id, leases.c.state == "skipped")
-        )
         with self.store.read() as conn:
             times = (
                 conn.execute(
@@ -264,17 +307,21 @@ class RatingService:
                 .scalars()
                 .all()
             )
-            left = conn.execute(
-                select(func.count()).where(
-                    items.c.campaign_id == c.id,
-                    items.c.status == "open",
-                    items.c.is_gold.is_(False),
-                    ~seen,
-                    ~skipped,
-                )
+            judged_here = conn.execute(
+                select(func.count())
+                .select_from(judgments)
+                .join(items, items.c.id == judgments.c.item_id)
+                .where(items.c.campaign_id == c.id, judgments.c.user_id == caller.id)
             ).scalar()
+            left = conn.execute(left_query(caller).where(items.c.campaign_id == c.id)).scalar()
         stretch = self._stretch_seconds(times, now)
-        return Progress(len(times), int(left or 0), stretch / 60, stretch >= self.settings.break_after_minutes * 60)
+        return Progress(
+            len(times),
+            int(left or 0),
+            stretch / 60,
+            stretch >= self.settings.break_after_minutes * 60,
+            judged_here=int(judged_here or 0),
+        )
 
     def _stretch_seconds(self, newest_first: list[float], now: float) -> float:
         """How long the caller has worked without a pause of break_gap_minutes (0 when they just had one)."""

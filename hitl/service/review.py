@@ -11,7 +11,7 @@ The queue reads every judgment of a campaign: its rows are computed once per new
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
@@ -25,7 +25,13 @@ from hitl.store.schema import adjudications, campaigns, items, judgments, prompt
 from hitl.users import User
 
 REASONS = ("disagreement", "flags", "failed_gold", "correction")
+# How the queue can be ordered: newest items first (the default), the longest-waiting first, the widest
+# disagreement first, the most-judged first.
+SORTS = ("newest", "oldest", "disagreement", "judgments")
 MAX_ROWS = 500
+# A pairwise adjudication as the review page offers it: the verdict and how strong a preference is.
+VERDICTS = {"1": "Response 1 is better", "2": "Response 2 is better", "tie": "Tie", "both_bad": "Both bad"}
+STRENGTHS = {1: "slightly better", 2: "better", 3: "much better"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,14 @@ class ReviewRow:
     raters: tuple[str, ...]
     flags: tuple[str, ...]
     adjudicated: bool
+    disagreement: float = 0.0  # share of judgments that differ from the most common answer (0: all agree)
+    missed_gold: tuple[str, ...] = ()  # raters whose answer missed the gold answer
+    last_judged: float = 0.0  # epoch of the newest judgment
+
+
+def reason_counts(rows: list[ReviewRow]) -> dict[str, int]:
+    """How many of the rows carry each reason (a row can carry several), in REASONS order."""
+    return {reason: sum(reason in r.reasons for r in rows) for reason in REASONS}
 
 
 @dataclass(frozen=True)
@@ -118,11 +132,16 @@ class ReviewService:
         rater: str | None = None,
         flag: str | None = None,
         reason: str | None = None,
+        sort: str = "newest",
+        open_only: bool = False,
     ) -> list[ReviewRow]:
-        """Items needing a look, newest first, optionally only one campaign / rater / flag / reason."""
+        """Items needing a look, optionally only one campaign / rater / flag / reason, or only those without an
+        adjudication; ordered by `sort` (SORTS: newest items first by default)."""
         require(caller, "reviewer")
         if reason and reason not in REASONS:
             raise InvalidInput(f"reason must be one of {', '.join(REASONS)}")
+        if sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
         rows = self._rows.get(
             campaign or None, review_version(self.store), lambda: self._all_rows(campaign or None), "review queue"
         )
@@ -132,7 +151,15 @@ class ReviewService:
             if not (reason and reason not in row.reasons)
             and not (rater and rater not in row.raters)
             and not (flag and flag not in row.flags)
+            and not (open_only and row.adjudicated)
         ]
+        # The cached rows are newest first; the other orders are stable sorts of them.
+        if sort == "oldest":
+            out.sort(key=lambda r: r.last_judged)
+        elif sort == "disagreement":
+            out.sort(key=lambda r: -r.disagreement)
+        elif sort == "judgments":
+            out.sort(key=lambda r: -r.n_judgments)
         return out[:MAX_ROWS]
 
     def _all_rows(self, campaign: str | None) -> list[ReviewRow]:
@@ -145,6 +172,7 @@ class ReviewService:
                 judgments.c.both_bad,
                 judgments.c.flags,
                 judgments.c.correction,
+                judgments.c.created_at,
                 users.c.name,
                 items.c.response_ids,
                 items.c.is_gold,
@@ -176,19 +204,31 @@ class ReviewService:
         first = js[0]
         canonical = list(first.response_ids)
         reasons = []
-        if len({_label(j, canonical) for j in js}) > 1:
+        labels = Counter(_label(j, canonical) for j in js)
+        if len(labels) > 1:
             reasons.append("disagreement")
         flags = sorted({f for j in js for f in (j.flags or [])})
         if flags:
             reasons.append("flags")
+        missed: list[str] = []
         if first.is_gold and first.gold_answer is not None:
             expected = canonical[first.gold_answer]
-            if any(j.tie or j.ranking[0] != expected for j in js):
+            missed = [j.name for j in js if j.tie or j.ranking[0] != expected]
+            if missed:
                 reasons.append("failed_gold")
         if any(j.correction for j in js):
             reasons.append("correction")
         return ReviewRow(
-            item_id, first.campaign, tuple(reasons), len(js), tuple(j.name for j in js), tuple(flags), adjudicated
+            item_id,
+            first.campaign,
+            tuple(reasons),
+            len(js),
+            tuple(j.name for j in js),
+            tuple(flags),
+            adjudicated,
+            disagreement=1 - max(labels.values()) / len(js),
+            missed_gold=tuple(missed),
+            last_judged=max(j.created_at for j in js),
         )
 
     def item(self, caller: User, item_id: int) -> ItemReview:
@@ -314,3 +354,52 @@ class ReviewService:
                     created_at=time.time(),
                 )
             ).inserted_primary_key[0]
+
+    def adjudicate_choice(
+        self,
+        caller: User,
+        item_id: int,
+        *,
+        winner: str | None = None,
+        ranks: list[str | int | None] | tuple = (),
+        all_bad: bool = False,
+        strength: int = 2,
+        note: str = "",
+        accept_correction: int | None = None,
+    ) -> int:
+        """The review page's controls as an adjudication. Pairwise: `winner` is a key of VERDICTS (response 1 or
+        2 better, tie, both bad) with `strength` 1-3. Ranking: `ranks[k]` is the rank (1 = best) of response k+1,
+        and `all_bad` marks them all bad."""
+        require(caller, "reviewer")
+        kind = self.item(caller, item_id).item_kind
+        if kind == "ranking":
+            picked = [r for r in ranks if r not in (None, "")]
+            if not picked:
+                raise InvalidInput("give every response a rank (1 = best)")
+            if len(picked) < len(ranks) or not all(str(r).isdigit() for r in picked):
+                raise InvalidInput("give every response a rank (1 = best): some have none")
+            if sorted(int(r) for r in picked) != list(range(1, len(ranks) + 1)):
+                raise InvalidInput(f"each rank from 1 to {len(ranks)} once: two responses share a rank")
+            order = sorted(range(len(ranks)), key=lambda k: int(ranks[k]))
+            return self.adjudicate(
+                caller,
+                item_id,
+                ranking=[k + 1 for k in order],
+                both_bad=bool(all_bad),
+                strength=strength,
+                note=note,
+                accept_correction=accept_correction,
+            )
+        if winner not in VERDICTS:
+            raise InvalidInput("pick the verdict: response 1 better, response 2 better, tie or both bad")
+        tie = winner in ("tie", "both_bad")
+        return self.adjudicate(
+            caller,
+            item_id,
+            ranking=None if tie else [int(winner)],
+            tie=tie,
+            both_bad=winner == "both_bad",
+            strength=strength,
+            note=note,
+            accept_correction=accept_correction,
+        )

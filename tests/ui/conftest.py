@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct-horse-battery"
+KEYS_ITEMS = 26  # the keyboard test's own campaign: 20 judgments, skips and a few spare
 RANKED_GUIDE = "Rank **all three**, best first."
 PAYLOADS = [
     "<script>window.__pwned = 'script'</script>Plain words after a script tag.",
@@ -68,10 +69,11 @@ def _seed(store) -> None:
     from hitl.config import CampaignSettings
     from hitl.users import create_user
 
-    for name, role in (("rita", "rater"), ("vera", "reviewer"), ("ada", "admin")):
+    for name, role in (("rita", "rater"), ("kira", "rater"), ("vera", "reviewer"), ("ada", "admin")):
         create_user(store, name, role, PASSWORD)
     demo = create_campaign(store, CampaignSettings(name="demo", overlap=1, gold_rate=0.0, guidelines="**Be fair.**"))
     xss = create_campaign(store, CampaignSettings(name="xss", overlap=1, gold_rate=0.0))
+    keys = create_campaign(store, CampaignSettings(name="keys", overlap=1, gold_rate=0.0))
     ranked = create_campaign(
         store, CampaignSettings(name="ranked", item_kind="ranking", overlap=1, gold_rate=0.0, guidelines=RANKED_GUIDE)
     )
@@ -85,6 +87,10 @@ def _seed(store) -> None:
             texts = [PAYLOADS[k], PAYLOADS[(k + 2) % len(PAYLOADS)] + " (second)"]
             rids = [add_response(conn, prompt_id=pid, text=t) for t in texts]
             add_item(conn, campaign_id=xss.id, prompt_id=pid, response_ids=rids, item_kind="pairwise")
+        for i in range(KEYS_ITEMS):
+            pid = add_prompt(conn, text=f"Keyboard question {i}")
+            rids = [add_response(conn, prompt_id=pid, text=f"Keyboard answer {j} to question {i}") for j in range(2)]
+            add_item(conn, campaign_id=keys.id, prompt_id=pid, response_ids=rids, item_kind="pairwise")
         pid = add_prompt(conn, text="Rank these three")
         rids = [add_response(conn, prompt_id=pid, text=f"Ranked answer {j}") for j in range(3)]
         add_item(conn, campaign_id=ranked.id, prompt_id=pid, response_ids=rids, item_kind="ranking")
@@ -147,7 +153,7 @@ def page(browser):
 # Each page and a text it shows once its data has loaded.
 PAGES_FOR_SHOTS = [
     ("rate", "Judged today"),
-    ("review", "Save adjudication"),
+    ("review", "items to look at"),
     ("arena", "Press"),
     ("leaderboard", "counted battles"),
     ("dashboard", "Krippendorff"),
