@@ -37,6 +37,7 @@ from hitl.service.access import require
 from hitl.service.heavy import HeavyGate
 from hitl.service.sessions import end_sessions_of
 from hitl.service.settings import WebSettings
+from hitl.storable import check_storable
 from hitl.store import Store
 from hitl.store.schema import api_tokens
 from hitl.users import User
@@ -138,6 +139,7 @@ class AdminService:
         require(caller, "admin")
         if len(label or "") > 128:
             raise InvalidInput("the token label is longer than 128 characters")
+        check_storable(label or "", "label")
         return users.create_api_token(self.store, name, label or "")
 
     def revoke_tokens(self, caller: User, name: str) -> int:
@@ -166,6 +168,7 @@ class AdminService:
     def save_campaign(self, caller: User, values: dict) -> CampaignSettings:
         """Create the campaign named in `values`, or change the given (not None) settings of an existing one."""
         require(caller, "admin")
+        check_storable(values, "campaign")
         unknown = sorted(set(values) - set(CAMPAIGN_FIELDS))
         if unknown:
             raise InvalidInput(

@@ -24,6 +24,7 @@ from hitl.queue import Assignment, JudgmentInput, SubmitResult, next_item, relea
 from hitl.service.access import require
 from hitl.service.outlook import Outlook, left_query, rater_outlook
 from hitl.service.settings import WebSettings
+from hitl.storable import check_storable
 from hitl.store import Store
 from hitl.store.schema import campaigns, item_prelabels, items, judgments, leases, responses
 from hitl.users import User
@@ -228,6 +229,9 @@ class RatingService:
         response (A, B, ... in display order) its rank, or `ranking` lists the letters best first (e.g. "CAB",
         used when no rank is picked); `choice` may be "both_bad" to mark them all bad."""
         require(caller, "rater")
+        # The page's text as the REST API checks it: the same refusal, naming the field, on both stores.
+        check_storable(rationale or "", "rationale")
+        check_storable(correction or "", "correction")
         lease = self._own_lease(caller, lease_token)
         order = list(lease.display_order)
         bad_flags = set(flags or ()) - set(FLAGS)

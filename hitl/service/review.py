@@ -20,6 +20,7 @@ from hitl.campaigns import campaign_names
 from hitl.errors import InvalidInput, NotFound
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
+from hitl.storable import check_storable
 from hitl.store import Store
 from hitl.store.schema import adjudications, campaigns, items, judgments, prompts, responses, users
 from hitl.users import User
@@ -339,6 +340,7 @@ class ReviewService:
                 raise InvalidInput(f"judgment {accept_correction} is not a judgment of this item with a correction")
         if len(note or "") > 5000:
             raise InvalidInput("the note is longer than 5000 characters")
+        check_storable(note or "", "note")
         self._rows.clear()  # this reviewer's next look at the queue shows the item as adjudicated
         with self.store.write() as conn:
             return conn.execute(

@@ -187,3 +187,23 @@ def test_an_export_to_an_unwritable_path_is_one_line_naming_it(target, tmp_path,
     err = capsys.readouterr().err
     assert code != 0 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert "cannot write the export" in err
+
+
+def test_the_pages_refuse_nul_like_the_api(world):
+    """Gradio events reach the service without pydantic: the service refuses the same text, naming the field."""
+    from hitl.errors import InvalidInput as Refused
+
+    svc = world.service
+    item = svc.rating.next_item(world.rater, "demo")
+    with pytest.raises(Refused, match="rationale contains a NUL"):
+        svc.rating.submit_choice(world.rater, item.lease_token, "a", rationale=NUL)
+    with pytest.raises(Refused, match="correction contains a lone surrogate"):
+        svc.rating.submit_choice(world.rater, item.lease_token, "a", correction="x\ud800")
+    with pytest.raises(Refused, match="guidelines contains a NUL"):
+        svc.admin.save_campaign(world.admin, {"name": "demo", "guidelines": NUL})
+    with pytest.raises(Refused, match="label contains a NUL"):
+        svc.admin.create_token(world.admin, "rob", NUL)
+    svc.rating.submit_choice(world.rater, item.lease_token, "a", rationale="fine")
+    with pytest.raises(Refused, match="note contains a NUL"):
+        svc.review.adjudicate(world.reviewer, item.item_id, tie=True, note=NUL)
+    assert _count(world.store, judgments) == 1 and _count(world.store, adjudications) == 0
