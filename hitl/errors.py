@@ -39,3 +39,7 @@ class TrainingDiverged(HitlError):
     """A training run's loss or weights went non-finite: nothing was saved or registered."""
 
     status_code = 422
+
+
+class NoPreferencePairs(InvalidInput):
+    """Judgments exist (or not) but none prefers one response: every one is a tie or both bad."""

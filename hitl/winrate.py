@@ -60,8 +60,13 @@ def win_rate(
     bootstrap: int = 1000,
     seed: int = 0,
     length_scale: float | None = None,
+    groups: Sequence[int] | None = None,
 ) -> WinRate:
-    """Raw and length-controlled win rate of A over B with percentile-bootstrap 95% intervals."""
+    """Raw and length-controlled win rate of A over B with percentile-bootstrap 95% intervals.
+
+    `groups` (e.g. the prompt of each comparison, when a prompt has several) makes the bootstrap resample whole
+    groups: comparisons on one prompt are not independent, and resampling them one by one would narrow the
+    interval dishonestly."""
     y = np.asarray(outcomes, dtype=float)
     if y.size == 0:
         nan = float("nan")
@@ -71,8 +76,13 @@ def win_rate(
     scale = length_scale or max(1.0, float(np.std(a - b)) or 1.0)
     diff = _squash(a, b, scale)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, y.size, size=(bootstrap, y.size))
-    rates = y[idx].mean(axis=1)
+    if groups is None:
+        idx = rng.integers(0, y.size, size=(bootstrap, y.size))
+    else:
+        members = [np.flatnonzero(np.asarray(groups) == g) for g in dict.fromkeys(groups)]
+        picks = rng.integers(0, len(members), size=(bootstrap, len(members)))
+        idx = [np.concatenate([members[k] for k in row]) for row in picks]
+    rates = np.array([y[i].mean() for i in idx])
     lcs = np.array([length_controlled_rate(y[i], diff[i]) for i in idx])
     return WinRate(
         rate=float(y.mean()),

@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select
 
 from hitl.campaigns import Campaign
 from hitl.config import DEFAULT_MAX_TEXT_BYTES
-from hitl.errors import InvalidInput
+from hitl.errors import InvalidInput, NoPreferencePairs
 from hitl.io.atomic import sha256_file, write_atomic
 from hitl.io.imports import at, load_records
 from hitl.io.readers import HUB_PREFIX
@@ -129,7 +129,7 @@ def file_rows(
 def check_rows(rows: Sequence[Row], what: str = "the dataset") -> None:
     """Refuse data a reward model cannot learn from, saying how to fix it."""
     if not rows:
-        raise InvalidInput(f"{what} has no usable preference pairs: {NO_PAIRS_FIX}")
+        raise NoPreferencePairs(f"{what} has no usable preference pairs: {NO_PAIRS_FIX}")
     for i, row in enumerate(rows):
         missing = [k for k in ("prompt", "chosen", "rejected") if k not in row]
         if missing:

@@ -1,16 +1,18 @@
-"""The whole loop on the embedded default models: simulated raters -> reward model -> DPO step -> new pairs, 3 rounds.
+"""The loop under a panel of oracles: simulated raters -> reward model -> DPO step -> new pairs, round after round,
+each oracle from a fresh store, on the embedded default models.
 
-    python scripts/bench_loop.py --out bench-results/loop.json       # make loop-demo runs this
+    python scripts/bench_loop.py --out bench-results/loop.json         # make loop-demo runs this
+    python scripts/bench_loop.py --oracles rule:numbered,rule:plain --rounds 2 --selection random
 
-A fresh store; the demo prompts split into a training half (the loop generates for these) and a held-out half
-(versions are compared on these). Round 0: the default policy answers the training prompts twice and 8 simulated
-raters (noise, one position-biased, one spammer, one fatigued) judge them over a rule oracle. Then each round:
-reward model -> policy step -> the new version against the previous one and two samples of the new one queued ->
-the simulated raters judge what was queued. Reported per round: judgments, wall time by stage, the reward model's
-held-out accuracy against the oracle, and the oracle win rate of the round's version over v0 on held-out prompts
-with a bootstrap 95% interval; at the end, which simulated raters the quality numbers flag.
-Targets (issue 6, 2-core machine): a round <= 15 minutes; v3 beats v0 at >= 0.65 with the interval above 0.5;
-the spammer and the position-biased raters flagged.
+Prompts: the project's prompt sets, every third one held out; the loop generates for the rest. Round 0: the
+default policy's candidates for the first prompts, pairs chosen for diversity (no reward model yet), judged by 8
+simulated raters (noise, one position-biased, one spammer, one fatigued) over the oracle. Each round then: reward
+model (all judgments so far) -> gate -> policy step (every human pair plus best-of-n pairs) -> candidates of the
+new policy, informative pairs queued -> the raters judge them. Afterwards every version is compared with v0 on the
+held-out prompts (several samples per prompt, bootstrap by prompt): raw and length-controlled oracle win rates with
+95% intervals, and each round's reward model against the oracle on those answer pairs (Wilson interval).
+Reported per oracle and round: judgments used, decisive share, the figures above, and wall time by stage; a table,
+a JSON file and a plot. An oracle that raises or returns the wrong number of scores stops the run, naming both.
 """
 
 from __future__ import annotations
@@ -24,245 +26,319 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PROMPTS_FILE = Path(__file__).resolve().parents[1] / "hitl" / "data" / "demo_prompts.jsonl"
+from loop_bench_common import OracleFailed, checked_oracle, fresh_home, human_oracle, slug, split_prompts  # noqa: E402
+
+RULE_PANEL = "rule:concise,rule:detailed,rule:example,rule:numbered,rule:plain"
+LENGTH_ORACLES = ("rule:concise", "rule:detailed")
 
 
-def split_prompts(folder: Path, per_round: int, held_out: int) -> tuple[Path, Path]:
-    """Training and held-out prompt files from the demo set (every other prompt, so both halves mix kinds)."""
-    rows = [line for line in PROMPTS_FILE.read_text().splitlines() if line.strip()]
-    train, test = rows[0::2][:per_round], rows[1::2][:held_out]
-    if len(train) < per_round or len(test) < held_out:
-        raise SystemExit(f"the demo set has {len(rows)} prompts: too few for {per_round} + {held_out}")
-    paths = folder / "train_prompts.jsonl", folder / "heldout_prompts.jsonl"
-    for path, part in zip(paths, (train, test), strict=True):
-        path.write_text("\n".join(part) + "\n")
-    return paths
+def decisive_share(store, campaign) -> tuple[int, float]:
+    from sqlalchemy import Integer, func, select
+
+    from hitl.store.schema import items, judgments
+
+    with store.read() as conn:
+        ties = func.sum(judgments.c.tie.cast(Integer))
+        q = select(func.count(), ties).join(items, items.c.id == judgments.c.item_id)
+        total, ties = conn.execute(q.where(items.c.campaign_id == campaign.id)).one()
+    return int(total or 0), (1 - (ties or 0) / total) if total else float("nan")
 
 
-class CachingSampler:
-    """Generation for compare_policies that answers each version once (v0 is compared against every round)."""
+def sample_answers(store, spec: str, prompts: list, samples: int, max_new_tokens: int, seed: int) -> list[list[str]]:
+    """`samples` answers of a policy to each prompt (temperature 0.7), grouped by prompt."""
+    from policy.config import GenerationSettings
+    from policy.fill import resolve_named
+    from policy.generate import sample
 
-    def __init__(self):
-        self.cache: dict[str, list] = {}
-        self.seconds = 0.0
-
-    def __call__(self, resolved, prompts, settings, progress: bool = False):
-        from policy.generate import sample
-
-        key = f"{resolved.name}:{resolved.path}"
-        if key not in self.cache:
-            started = time.perf_counter()
-            self.cache[key] = sample(resolved, prompts, settings)
-            self.seconds += time.perf_counter() - started
-        return self.cache[key]
+    settings = GenerationSettings(n=samples, max_new_tokens=max_new_tokens, temperature=0.7, seed=seed)
+    out: list[list[str]] = [[] for _ in prompts]
+    for s in sample(resolve_named(store, spec, progress=False), prompts, settings):
+        out[s.prompt_index].append(s.text)
+    return out
 
 
-def oracle_accuracy(reward_path: str, rows: list[dict], oracle) -> tuple[float, int]:
-    """Share of held-out answer pairs (oracle not tied) on which the reward model prefers what the oracle does."""
+def compare(rows_a: list[list[str]], rows_b: list[list[str]], prompts: list[str], oracle) -> dict:
+    """Oracle win rate of A over B (raw and length-controlled), bootstrapped by prompt, and the comparison rows."""
+    from hitl.winrate import outcome_from_scores, win_rate
+
+    rows = []
+    for p, (answers_a, answers_b) in enumerate(zip(rows_a, rows_b, strict=True)):
+        for a, b in zip(answers_a, answers_b, strict=False):
+            sa, sb = oracle(prompts[p], [a, b])
+            rows.append({"prompt": p, "a": a, "b": b, "outcome": outcome_from_scores(sa, sb)})
+    wr = win_rate(
+        [r["outcome"] for r in rows],
+        [len(r["a"]) for r in rows],
+        [len(r["b"]) for r in rows],
+        bootstrap=1000,
+        groups=[r["prompt"] for r in rows],
+    )
+    return {"win": wr, "rows": rows}
+
+
+def reward_vs_oracle(reward_path: str, rows: list[dict], prompts: list[str]) -> tuple[float, float, float, int]:
+    """Accuracy (Wilson 95% interval, n) of a reward model on the answer pairs the oracle did not call a tie."""
+    from hitl.quality.stats import wilson_interval
     from reward.score import RewardScorer
 
-    scorer = RewardScorer.from_pretrained(reward_path)
-    decided = [(r, oracle(r["prompt"], [r["a"], r["b"]])) for r in rows]
-    decided = [(r, s) for r, s in decided if s[0] != s[1]]
+    decided = [r for r in rows if r["outcome"] != 0.5]
     if not decided:
-        return float("nan"), 0
-    prompts = [r["prompt"] for r, _ in decided]
-    ra = scorer.score(prompts, [r["a"] for r, _ in decided])
-    rb = scorer.score(prompts, [r["b"] for r, _ in decided])
-    hits = [(x > y) == (s[0] > s[1]) for x, y, (_, s) in zip(ra, rb, decided, strict=True)]
-    return sum(hits) / len(hits), len(hits)
+        return float("nan"), float("nan"), float("nan"), 0
+    scorer = RewardScorer.from_pretrained(reward_path)
+    ra = scorer.score([prompts[r["prompt"]] for r in decided], [r["a"] for r in decided])
+    rb = scorer.score([prompts[r["prompt"]] for r in decided], [r["b"] for r in decided])
+    hits = sum(int((x > y) == (r["outcome"] == 1.0)) for x, y, r in zip(ra, rb, decided, strict=True))
+    low, high = wilson_interval(hits, len(decided))
+    return hits / len(decided), low, high, len(decided)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--prompts-per-round", type=int, default=64)
-    parser.add_argument("--held-out", type=int, default=64, help="Held-out prompts the versions are compared on.")
-    parser.add_argument("--raters", type=int, default=8)
-    parser.add_argument("--overlap", type=int, default=3, help="Judgments per item from distinct raters [3].")
-    parser.add_argument("--oracle", default="rule:concise")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "configs" / "cpu.yaml"))
-    parser.add_argument("--base", default="default", help="Policy v0 [default].")
-    parser.add_argument("--workdir", help="Store and outputs here [a temporary folder].")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="Write the results as JSON here.")
-    args = parser.parse_args(argv)
-
+def run_oracle(spec: str, args, workdir: Path) -> dict:
+    """One loop run under one oracle, from a fresh store; returns its rows (one per round)."""
     from hitl.campaigns import create_campaign
     from hitl.config import CampaignSettings
-    from hitl.loop import run_loop
+    from hitl.loop import LoopSettings, run_loop
     from hitl.loop.judges import load_judge
-    from hitl.loop.runner import LoopSettings
-    from hitl.loop.stages import RoundPlan, RoundStages
+    from hitl.loop.stages import RoundPlan, RoundStages, candidate_parts
+    from hitl.loop.state import rounds as loop_rounds
+    from hitl.loop.steps import QueueStep, queue_step
+    from hitl.pair_selection import SelectionSettings
     from hitl.simulate import default_crowd, simulate
     from hitl.stats import collection_report
     from hitl.store import open_store
     from policy.config import GenerationSettings
-    from policy.evaluate import compare_policies
-    from policy.fill import fill_queue
+    from policy.prompts import read_prompt_file
 
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="hitl-loop-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    # Versions land under HITL_HOME/policies and /rewards, named by campaign; a fresh campaign name per run.
-    campaign_name = f"loop-bench-{int(time.time())}"
-    store = open_store(f"sqlite:///{workdir / 'loop.db'}")
-    train_file, heldout_file = split_prompts(workdir, args.prompts_per_round, args.held_out)
-    campaign = create_campaign(store, CampaignSettings(name=campaign_name, overlap=args.overlap, gold_rate=0.0))
-    oracle = load_judge(args.oracle, store)
+    home = fresh_home(workdir / slug(spec))
+    store = open_store(f"sqlite:///{home / 'loop.db'}")
+    campaign = create_campaign(store, CampaignSettings(name="panel", overlap=args.overlap, gold_rate=0.0))
+    oracle = checked_oracle(spec, load_judge(spec, store))
     crowd = default_crowd(args.raters)
-    judge_all = 10**6  # the raters judge everything queued; `simulate` stops when the queue runs dry
-    items_per_round = 2 * args.prompts_per_round
-    print(
-        f"loop bench: {args.rounds} rounds x {args.prompts_per_round} prompts, {args.raters} simulated raters "
-        f"(overlap {args.overlap}) over {args.oracle}, {os.cpu_count()} cores; work in {workdir}",
-        flush=True,
+    plan = RoundPlan(
+        prompts=str(args.train_file),
+        prompts_per_round=args.prompts_per_round,
+        selection=args.selection,
+        items_per_round=args.items_per_round,
+        max_new_tokens=args.max_new_tokens,
+        oracle=spec,
+        config_path=args.config,
     )
-
-    rows: list[dict] = []
+    plan.validate()
     started = time.perf_counter()
-    seed_fill = fill_queue(
-        store,
-        model=args.base,
-        prompts=str(train_file),
-        campaign=campaign_name,
-        settings=GenerationSettings(n=2, max_new_tokens=args.max_new_tokens, seed=args.seed),
-        pairing="samples",
+    seed_step = QueueStep(
+        candidate_parts(args.base, args.base, RoundPlan(**{**plan.__dict__, "include_base": False})),
+        prompts=plan.prompts,
+        limit=plan.prompts_per_round,
+        settings=GenerationSettings(n=plan.candidates, max_new_tokens=plan.max_new_tokens, seed=args.seed),
+        source="bench r0",
         progress=False,
-        source="bench_loop r0",
+        selection=SelectionSettings(method="random" if args.selection == "random" else "diversity"),
+        budget=plan.items_per_round,
+        selection_seed=args.seed,
     )
-    generate_seconds = time.perf_counter() - started
+    seeded = queue_step(store, campaign, seed_step)
     t = time.perf_counter()
-    report = simulate(store, campaign, crowd, oracle, judge_all, seed=args.seed)
-    rows.append(
+    judged = simulate(store, campaign, crowd, oracle, 10**6, seed=args.seed)
+    rows = [
         {
             "round": 0,
-            "judgments": report.total,
-            "items_queued": seed_fill.items,
-            "generate_seconds": generate_seconds,
+            "judgments": judged.total,
+            "items_queued": seeded.items,
+            "generate_seconds": seeded.seconds,
             "judge_seconds": time.perf_counter() - t,
             "round_seconds": time.perf_counter() - started,
         }
-    )
-    print(f"round 0: {seed_fill.items} items from {args.base}, {report.total} judgments", flush=True)
-
-    # Each round needs the previous round's judgments; the seed round gives ~overlap * items of them.
-    settings = LoopSettings(min_new_judgments=max(1, items_per_round // 2), max_rounds=1)
-    plan = RoundPlan(
-        prompts=str(train_file),
-        prompts_per_round=args.prompts_per_round,
-        max_new_tokens=args.max_new_tokens,
-        oracle=args.oracle,
-        config_path=args.config,
-    )
+    ]
+    print(f"[{spec}] round 0: {seeded.items} items, {judged.total} judgments", flush=True)
+    settings = LoopSettings(min_new_judgments=max(1, plan.items_per_round // 2), max_rounds=1)
     stages = RoundStages(plan, base_policy=args.base)
     for number in range(1, args.rounds + 1):
         t = time.perf_counter()
         done = run_loop(store, campaign, stages, settings)[-1]
         loop_seconds = time.perf_counter() - t
+        m = done.metrics
+        row = {"round": number, "status": done.status, "message": done.message}
         if done.status != "done":
-            print(f"round {number} did not finish: {done.status} - {done.message}", flush=True)
-            rows.append({"round": number, "status": done.status, "message": done.message})
+            rows.append(row)
+            print(f"[{spec}] round {number} {done.status}: {done.message}", flush=True)
             break
         t = time.perf_counter()
-        report = simulate(store, campaign, crowd, oracle, judge_all, seed=args.seed + number)
-        judge_seconds = time.perf_counter() - t
-        m = done.metrics
-        rows.append(
-            {
-                "round": number,
-                "judgments_trained_on": m.get("new_judgments"),
-                "judgments": report.total,
-                "items_queued": m.get("items_queued"),
-                "reward_seconds": m.get("reward_seconds"),
-                "policy_seconds": m.get("policy_seconds"),
-                "generate_seconds": m.get("generate_seconds"),
-                "judge_seconds": judge_seconds,
-                "round_seconds": loop_seconds + judge_seconds,
-                "reward_accuracy_heldout_judgments": m.get("reward_accuracy"),
-                "oracle_win_vs_previous": m.get("oracle_win_rate"),
-                "policy_version_id": done.policy_version_id,
-                "reward_version_id": done.reward_version_id,
-            }
+        judged = simulate(store, campaign, crowd, oracle, 10**6, seed=args.seed + number)
+        row.update(
+            judgments_used=done.judgments_at_start + (m.get("new_judgments") or 0),
+            judgments=judged.total,
+            items_queued=m.get("items_queued"),
+            human_pairs=m.get("human_pairs"),
+            best_of_n_pairs=m.get("best_of_n_pairs"),
+            reward_heldout=[m.get(k) for k in ("reward_accuracy", "reward_accuracy_low", "reward_accuracy_high")],
+            reward_heldout_pairs=m.get("reward_eval_pairs"),
+            policy_precision=m.get("policy_precision"),
+            **{k: m.get(k) for k in ("reward_seconds", "policy_seconds", "generate_seconds", "score_seconds")},
+            judge_seconds=time.perf_counter() - t,
+            round_seconds=loop_seconds + time.perf_counter() - t,
         )
+        rows.append(row)
         print(
-            f"round {number}: done in {loop_seconds + judge_seconds:.0f} s ({report.total} new judgments)", flush=True
+            f"[{spec}] round {number}: done in {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True
         )
-
-    # Every version against v0 on the held-out prompts, judged by the oracle; the round's reward model is
-    # scored on the same answer pairs against the oracle's preference.
-    from hitl.loop.stages import _reward_path
-    from hitl.loop.state import rounds as loop_rounds
-
-    sampler = CachingSampler()
-    settings_eval = GenerationSettings(n=1, max_new_tokens=args.max_new_tokens, seed=10_000 + args.seed)
-    finished = {r.number: r for r in loop_rounds(store, campaign) if r.stage == "done"}
+    # Every version against v0 on the held-out prompts.
+    records = read_prompt_file(args.heldout_file)[: args.eval_prompts or None]
+    prompts = [r.prompt for r in records]
+    v0 = sample_answers(store, args.base, prompts, args.eval_samples, plan.max_new_tokens, 10_000 + args.seed)
+    finished = {r.number: r for r in loop_rounds(store, campaign) if r.status == "done"}
     for row in rows[1:]:
         round_ = finished.get(row["round"])
         if round_ is None:
             continue
-        name = f"{campaign_name}-r{round_.number}-policy"
-        comparison = compare_policies(
-            store, name, args.base, str(heldout_file), oracle, settings_eval, bootstrap=2000, sampler=sampler
-        )
-        r = comparison.result
-        acc, n = oracle_accuracy(_reward_path(store, round_), comparison.rows, oracle)
-        mean_len = sum(len(x["a"]) for x in comparison.rows) / max(1, len(comparison.rows))
+        name = f"panel-r{round_.number}-policy"
+        mine = sample_answers(store, name, prompts, args.eval_samples, plan.max_new_tokens, 10_000 + args.seed)
+        result = compare(mine, v0, prompts, oracle)
+        wr = result["win"]
+        from hitl.loop.steps.versions import version_by_id
+
+        acc = reward_vs_oracle(version_by_id(store, round_.reward_version_id).path, result["rows"], prompts)
+        answers = [a for group in mine for a in group]
         row.update(
-            {
-                "version": f"v{round_.number}",
-                "oracle_win_vs_v0": r.rate,
-                "oracle_win_vs_v0_ci": [r.low, r.high],
-                "oracle_lc_win_vs_v0": r.length_controlled,
-                "reward_accuracy_vs_oracle": acc,
-                "reward_oracle_pairs": n,
-                "mean_answer_chars": mean_len,
-                "v0_mean_answer_chars": sum(len(x["b"]) for x in comparison.rows) / max(1, len(comparison.rows)),
-            }
+            win_vs_v0=[wr.rate, wr.low, wr.high],
+            lc_win_vs_v0=[wr.length_controlled, wr.lc_low, wr.lc_high],
+            comparisons=wr.n,
+            reward_vs_oracle=list(acc[:3]),
+            reward_vs_oracle_pairs=acc[3],
+            mean_chars=sum(map(len, answers)) / max(1, len(answers)),
         )
-    summary, raters = collection_report(store, campaign)
-    flagged = {q.rater: list(q.issues) for q in raters if q.flagged}
-
-    print(
-        f"\n{'round':>5s} {'judg':>5s} {'gen s':>6s} {'RM s':>6s} {'policy s':>8s} {'round s':>7s} "
-        f"{'RM acc(oracle)':>14s} {'win vs v0':>9s} {'95% CI':>13s}"
-    )
-
-    def f(x, spec):
-        return format(x, spec) if isinstance(x, int | float) else "-"
-
-    for row in rows:
-        ci = row.get("oracle_win_vs_v0_ci")
-        print(
-            f"{row['round']:5d} {f(row.get('judgments'), '5d')} {f(row.get('generate_seconds'), '6.0f')} "
-            f"{f(row.get('reward_seconds'), '6.0f')} {f(row.get('policy_seconds'), '8.0f')} "
-            f"{f(row.get('round_seconds'), '7.0f')} {f(row.get('reward_accuracy_vs_oracle'), '14.3f')} "
-            f"{f(row.get('oracle_win_vs_v0'), '9.3f')} {f'{ci[0]:.3f}-{ci[1]:.3f}' if ci else '-':>13s}"
-        )
-    print("flagged raters: " + ", ".join(f"{k} ({'; '.join(v)})" for k, v in sorted(flagged.items())))
-    last = rows[-1]
-    longest = max((r.get("round_seconds") or 0) for r in rows[1:]) if len(rows) > 1 else float("nan")
-    ci = last.get("oracle_win_vs_v0_ci") or [0, 0]
-    met = {
-        "round_under_15_min": longest <= 900,
-        "last_version_win_ge_0.65": (last.get("oracle_win_vs_v0") or 0) >= 0.65,
-        "last_version_ci_above_0.5": ci[0] > 0.5,
-        "spammer_flagged": "sim-spammer" in flagged,
-        "position_biased_flagged": "sim-position" in flagged,
+    v0_answers = [a for group in v0 for a in group]
+    total, share = decisive_share(store, campaign)
+    _, raters = collection_report(store, campaign)
+    store.close()
+    return {
+        "oracle": spec,
+        "rows": rows,
+        "judgments": total,
+        "decisive_share": share,
+        "v0_mean_chars": sum(map(len, v0_answers)) / max(1, len(v0_answers)),
+        "flagged_raters": sorted(q.rater for q in raters if q.flagged),
+        "seconds": time.perf_counter() - started,
     }
-    print("targets: " + ", ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in met.items()))
-    result = {
-        "rounds": rows,
-        "targets": met,
-        "flagged_raters": flagged,
-        "campaign_summary": {k: v for k, v in summary.items() if isinstance(v, int | float | str)},
-        "oracle": args.oracle,
-        "prompts_per_round": args.prompts_per_round,
-        "raters": args.raters,
-        "eval_generate_seconds": sampler.seconds,
-        "total_seconds": time.perf_counter() - started,
+
+
+def targets(result: dict, rounds: int) -> dict[str, bool]:
+    done = [r for r in result["rows"][1:] if "win_vs_v0" in r]
+    last = done[-1] if done and done[-1]["round"] == rounds else None
+    longest = max((r.get("round_seconds") or 0 for r in result["rows"][1:]), default=float("inf"))
+    met = {"round_under_15_min": longest <= 900, "all_rounds_done": last is not None}
+    if last is not None:
+        rate, low, high = last["lc_win_vs_v0"] if result["oracle"] not in LENGTH_ORACLES else last["win_vs_v0"]
+        if result["oracle"] in LENGTH_ORACLES:
+            met["raw_win_ge_0.75"] = rate >= 0.75
+        else:
+            met["lc_win_ge_0.60"] = rate >= 0.60
+            met["lc_low_above_0.5"] = low > 0.5
+        met["half_width_le_0.08"] = (high - low) / 2 <= 0.08
+    return met
+
+
+def fmt(x, spec: str) -> str:
+    return format(x, spec) if isinstance(x, int | float) and x == x else "-"
+
+
+def ci(v) -> str:
+    return f"{v[0]:.2f} [{v[1]:.2f},{v[2]:.2f}]" if v and v[0] is not None and v[0] == v[0] else "-"
+
+
+def print_table(results: list[dict]) -> None:
+    head = f"{'oracle':<16} {'rnd':>3} {'judg':>5} {'decis':>5} {'RM vs oracle':>17} {'win vs v0':>17} "
+    print("\n" + head + f"{'LC win vs v0':>17} {'gen s':>6} {'RM s':>5} {'pol s':>6} {'rnd s':>6}")
+    for res in results:
+        for r in res["rows"]:
+            print(
+                f"{res['oracle'][:16]:<16} {r['round']:>3} {fmt(r.get('judgments_used', r.get('judgments')), '5d')} "
+                f"{fmt(res['decisive_share'], '5.2f') if r['round'] == 0 else '':>5} "
+                f"{ci(r.get('reward_vs_oracle')):>17} {ci(r.get('win_vs_v0')):>17} {ci(r.get('lc_win_vs_v0')):>17} "
+                f"{fmt(r.get('generate_seconds'), '6.0f')} {fmt(r.get('reward_seconds'), '5.0f')} "
+                f"{fmt(r.get('policy_seconds'), '6.0f')} {fmt(r.get('round_seconds'), '6.0f')}"
+                + (f"  {r['status']}: {r['message']}" if r.get("status") not in (None, "done") else "")
+            )
+        print(f"{'':<16} targets: " + ", ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in res["targets"].items()))
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(3.2 * len(results), 3.4), sharey=True, squeeze=False)
+    for ax, res in zip(axes[0], results, strict=True):
+        done = [r for r in res["rows"] if "win_vs_v0" in r]
+        for key, label, style in (("lc_win_vs_v0", "length-controlled", "-o"), ("win_vs_v0", "raw", "--s")):
+            xs = [r["round"] for r in done]
+            ys = [r[key][0] for r in done]
+            err = [[r[key][0] - r[key][1] for r in done], [r[key][2] - r[key][0] for r in done]]
+            ax.errorbar(xs, ys, yerr=err, fmt=style, capsize=3, label=label)
+        ax.axhline(0.5, color="grey", lw=0.8)
+        ax.set_title(res["oracle"], fontsize=9)  # a label, never markup: set via text, no $...$ in our names
+        ax.set_xlabel("round")
+        ax.set_ylim(0, 1)
+    axes[0][0].set_ylabel("oracle win rate vs v0 (95% CI)")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--oracles", default=RULE_PANEL, help=f"Comma-separated oracle specs [{RULE_PANEL}].")
+    parser.add_argument(
+        "--human-data",
+        help="Real preference pairs (e.g. ../shared/data/hh-harmless/train.jsonl.gz): a reward "
+        "model trained on them joins the panel as an oracle.",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--prompts-per-round", type=int, default=96)
+    parser.add_argument("--items-per-round", type=int, default=128)
+    parser.add_argument("--selection", default="informative", choices=("informative", "diversity", "random"))
+    parser.add_argument("--raters", type=int, default=8)
+    parser.add_argument("--overlap", type=int, default=3, help="Judgments per item from distinct raters [3].")
+    parser.add_argument("--eval-samples", type=int, default=2, help="Answers per held-out prompt and version [2].")
+    parser.add_argument("--eval-prompts", type=int, default=0, help="Use only this many held-out prompts [0: all].")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "configs" / "cpu.yaml"))
+    parser.add_argument("--base", default="default", help="Policy v0 [default].")
+    parser.add_argument("--workdir", help="Stores and outputs here [a temporary folder].")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="Write the results as JSON here (the plot beside it, .png).")
+    args = parser.parse_args(argv)
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="hitl-loop-bench-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    args.train_file, args.heldout_file, n_train, n_test = split_prompts(workdir)
+    specs = [s.strip() for s in args.oracles.split(",") if s.strip()]
+    if args.human_data:
+        specs.append(human_oracle(args.human_data, workdir, args.config))
+    print(
+        f"loop panel: {len(specs)} oracles x {args.rounds} rounds, {n_train} training / {n_test} held-out prompts, "
+        f"{args.raters} simulated raters (overlap {args.overlap}), selection {args.selection}, "
+        f"{os.cpu_count()} cores; work in {workdir}",
+        flush=True,
+    )
+    results = []
+    for spec in specs:
+        try:
+            result = run_oracle(spec, args, workdir)
+        except OracleFailed as exc:
+            print(f"stopped: {exc}", file=sys.stderr)
+            return 1
+        result["targets"] = targets(result, args.rounds)
+        results.append(result)
+        print_table([result])
+    print_table(results)
+    summary = {
+        "results": results,
+        "selection": args.selection,
+        "rounds": args.rounds,
+        "prompts": {"train": n_train, "held_out": n_test},
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "workdir": str(workdir),
@@ -270,8 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1, default=str) + "\n")
-        print(f"wrote {out}")
+        out.write_text(json.dumps(summary, indent=1, default=str) + "\n")
+        plot(results, out.with_suffix(".png"))
+        print(f"wrote {out} and {out.with_suffix('.png')}")
     return 0
 
 

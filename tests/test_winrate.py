@@ -35,3 +35,16 @@ def test_ties_and_empty_input():
     assert outcome_from_scores(2.0, 1.0) == 1.0
     assert outcome_from_scores(1.0, 2.0) == 0.0
     assert outcome_from_scores(1.0, 1.05, tie_tolerance=0.1) == 0.5
+
+
+def test_grouped_bootstrap_is_wider_when_comparisons_within_a_prompt_agree():
+    from hitl.winrate import win_rate
+
+    # 40 prompts x 3 samples; all samples of a prompt have the same outcome: really 40 observations, not 120.
+    outcomes = [float(p % 5 < 3) for p in range(40) for _ in range(3)]
+    groups = [p for p in range(40) for _ in range(3)]
+    lengths = [10] * 120
+    flat = win_rate(outcomes, lengths, lengths, bootstrap=400)
+    grouped = win_rate(outcomes, lengths, lengths, bootstrap=400, groups=groups)
+    assert flat.rate == grouped.rate == 0.6 and grouped.n == 120
+    assert (grouped.high - grouped.low) > 1.4 * (flat.high - flat.low)

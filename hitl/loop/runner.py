@@ -51,6 +51,7 @@ class StageOutcome:
     ids: dict[str, int | None] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     stop: str | None = None  # a reason to stop the round here (nothing after this stage runs)
+    wait: str | None = None  # a reason to wait for more judgments, then run this stage again
 
 
 class Stages(Protocol):
@@ -87,7 +88,7 @@ def step_round(
         else:
             log.info("round %d: %s", round_.number, round_.stage)
             outcome: StageOutcome = getattr(stages, round_.stage)(store, campaign, round_)
-            if round_.stage == "train_reward" and outcome.stop is None:
+            if round_.stage == "train_reward" and outcome.stop is None and outcome.wait is None:
                 verdict = reward_gate(
                     outcome.metrics.get("reward_accuracy"),
                     outcome.metrics.get("reward_eval_pairs"),
@@ -95,18 +96,17 @@ def step_round(
                     settings.min_reward_pairs,
                 )
                 outcome.metrics.update(reward_accuracy_low=verdict.low, reward_accuracy_high=verdict.high)
-                if not verdict.passed:
-                    # Wait for more judgments, then train a new reward model (a new attempt, a new version name).
-                    count = state.judgment_count(store, campaign)
-                    metrics = {
-                        **outcome.metrics,
-                        "reward_attempt": round_.metrics.get("reward_attempt", 1) + 1,
-                        "wait_until_judgments": count + settings.min_new_judgments,
-                        "gate_message": verdict.message,
-                    }
-                    return state.save(
-                        store, round_, stage="wait", status="waiting", message=verdict.message, metrics=metrics
-                    )
+                outcome.wait = verdict.message or None
+            if outcome.wait:
+                # Wait for more judgments, then train a new reward model (a new attempt, a new version name).
+                count = state.judgment_count(store, campaign)
+                metrics = {
+                    **outcome.metrics,
+                    "reward_attempt": round_.metrics.get("reward_attempt", 1) + 1,
+                    "wait_until_judgments": count + settings.min_new_judgments,
+                    "gate_message": outcome.wait,
+                }
+                return state.save(store, round_, stage="wait", status="waiting", message=outcome.wait, metrics=metrics)
             if outcome.stop:
                 return state.save(
                     store, round_, status="stopped", message=outcome.stop, metrics=outcome.metrics, **outcome.ids

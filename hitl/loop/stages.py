@@ -11,6 +11,7 @@ the same thing twice.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hitl.campaigns import Campaign
-from hitl.errors import InvalidInput, TrainingDiverged
+from hitl.errors import InvalidInput, NoPreferencePairs, TrainingDiverged
 from hitl.loop.runner import StageOutcome
 from hitl.loop.state import LoopRound
 from hitl.loop.steps import (
@@ -78,6 +79,13 @@ class RoundPlan:
         default=0,
         metadata={"help": "Train the policy on the pairs of the newest N judged items only (0: every judged item)."},
     )
+    policy_max_pairs: int = field(
+        default=160,
+        metadata={
+            "help": "Most DPO pairs per policy step, so a round stays short on a CPU (0: all): best-of-n up to a "
+            "third, the newest human pairs, then older ones drawn at random (see PolicyStep.max_pairs)."
+        },
+    )
     best_of_n: bool = field(
         default=True,
         metadata={
@@ -128,6 +136,11 @@ def candidate_parts(new: str, base: str, plan: RoundPlan) -> list[QueuePart]:
     return parts
 
 
+def _quiet() -> dict[str, Any]:
+    """Trainer progress bars only on a terminal: in a worker's log they are lines of escape codes."""
+    return {"disable_tqdm": not sys.stderr.isatty()}
+
+
 def _version_name(store: Store, version_id: int | None) -> str | None:
     row = version_by_id(store, version_id)
     return row.name if row is not None else None
@@ -158,12 +171,18 @@ class RoundStages:
             name=name,
             trainer=TrainerSource(
                 self.plan.config_path,
-                defaults={"aggregate": "dawid_skene", "eval_fraction": 0.25},
+                defaults={"aggregate": "dawid_skene", "eval_fraction": 0.25, **_quiet()},
                 overrides={"output_dir": reward_dir(name)},
             ),
         )
         started = time.perf_counter()
-        result = train_reward_step(store, campaign, step)
+        try:
+            result = train_reward_step(store, campaign, step)
+        except NoPreferencePairs:
+            return StageOutcome(
+                wait="no decisive judgments yet (every judgment so far is a tie or both bad): the reward model "
+                "needs raters to prefer one answer; the round waits for more"
+            )
         metrics: dict[str, Any] = {"reward_accuracy": result.accuracy, "reward_eval_pairs": result.eval_pairs}
         if result.trained:
             metrics["reward_seconds"] = time.perf_counter() - started
@@ -177,9 +196,12 @@ class RoundStages:
         step = PolicyStep(
             name=name,
             base=self._base(store, round_),
-            trainer=TrainerSource(self.plan.config_path, overrides={"output_dir": policy_dir(name)}),
+            trainer=TrainerSource(
+                self.plan.config_path, defaults=_quiet(), overrides={"output_dir": policy_dir(name)}
+            ),
             reward=str(round_.reward_version_id) if round_.reward_version_id else None,
             newest=self.plan.policy_pairs or None,
+            max_pairs=self.plan.policy_max_pairs or None,
             best_of_n_stored=self.plan.best_of_n,
             best_of_n_gap=self.plan.best_of_n_gap,
             best_of_n_limit=self.plan.best_of_n_limit,

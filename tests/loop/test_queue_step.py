@@ -103,3 +103,16 @@ def test_selection_stores_every_candidate_and_queues_the_pairs_the_samples_disag
     assert all(r.selection["method"] == "informative" and r.selection["disagreement"] > 0.5 for r in rows)
     assert all(any(texts[i].endswith(" 0 1") for i in r.response_ids) for r in rows)
     assert _counts(store) == (12, 2) and temperatures == {0.7, 1.2}
+
+
+def test_bounded_pairs_keep_the_newest_the_best_best_of_n_and_draw_older_ones():
+    from hitl.loop.steps.policy_step import bounded_pairs
+
+    human = [{"id": i} for i in range(100)]
+    bon = [{"id": f"b{i}", "reward_gap": i / 10} for i in range(50)]
+    kept_human, kept_bon = bounded_pairs(human, bon, 60, seed=1)
+    assert len(kept_bon) == 20 and min(p["reward_gap"] for p in kept_bon) == 3.0  # the largest gaps
+    assert len(kept_human) == 40 and kept_human[-20:] == human[-20:]  # the newest 20 all there
+    older = kept_human[:20]
+    assert all(p["id"] < 80 for p in older) and older == sorted(older, key=lambda p: p["id"])
+    assert bounded_pairs(human[:10], bon[:5], 60) == (human[:10], bon[:5])  # under the bound: everything

@@ -49,6 +49,14 @@ class PolicyStep:
     newest: int | None = field(
         default=None, metadata={"help": "Train on the pairs of the newest N items only (None: every judged item)."}
     )
+    max_pairs: int | None = field(
+        default=None,
+        metadata={
+            "help": "DPO: at most this many pairs per step, a bound on its time (None: all). Best-of-n pairs take "
+            "up to a third (largest reward gaps first), the newest human pairs half of the rest, and older human "
+            "pairs are drawn at random for the remainder: older, off-policy pairs count less, none is excluded."
+        },
+    )
     best_of_n: int = field(
         default=0, metadata={"help": "DPO: also sample N answers per prompt and add the reward model's best-vs-worst."}
     )
@@ -142,6 +150,23 @@ def stored_answer_groups(store: Store, version_id: int, limit: int | None = None
     return found[:limit] if limit else found
 
 
+def bounded_pairs(
+    human: list[dict], best_of_n: list[dict], limit: int, seed: int = 0
+) -> tuple[list[dict], list[dict]]:
+    """At most `limit` pairs (see PolicyStep.max_pairs): best-of-n up to a third (largest gaps first), the newest
+    human pairs (the list is oldest first) for half of what is left, random older ones for the rest."""
+    import random
+
+    if len(human) + len(best_of_n) <= limit:
+        return human, best_of_n
+    kept_bon = sorted(best_of_n, key=lambda p: -p.get("reward_gap", 0.0))[: max(0, limit // 3)]
+    room = limit - len(kept_bon)
+    newest = room // 2
+    older = len(human) - newest
+    drawn = sorted(random.Random(seed).sample(range(older), min(older, room - newest)))
+    return [*(human[i] for i in drawn), *human[older:]], kept_bon
+
+
 def _best_of_n_pairs(
     store: Store, campaign: Campaign, step: PolicyStep, base: Any, base_id: int, score: Any, human: list[dict]
 ) -> list[dict]:
@@ -166,7 +191,7 @@ def _best_of_n_pairs(
         pairs = best_of_n_pairs(prompts, sampler, score, settings, min_gap=step.best_of_n_gap)
     judged = {(str(p["prompt"]), frozenset((p["chosen"], p["rejected"]))) for p in human}
     return [
-        {k: p[k] for k in ("prompt", "chosen", "rejected")}
+        {k: p[k] for k in ("prompt", "chosen", "rejected", "reward_gap")}
         for p in pairs
         if (str(p["prompt"]), frozenset((p["chosen"], p["rejected"]))) not in judged
     ]
@@ -210,7 +235,11 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
     extra = []
     if step.best_of_n or step.best_of_n_stored:
         extra = _best_of_n_pairs(store, campaign, step, base, base_id, reward_fn, records["pairs"])
-        records["pairs"] = [*records["pairs"], *extra]
+    human = records.get("pairs", [])
+    if algorithm == "dpo" and step.max_pairs:
+        human, extra = bounded_pairs(human, extra, step.max_pairs, seed=step.round or 0)
+    if algorithm == "dpo":
+        records["pairs"] = [*human, *extra]
     if algorithm == "dpo" and not records["pairs"]:
         raise InvalidInput("no preference pairs to train on: no human pair and no best-of-n pair above the reward gap")
     model, tokenizer = load_for_training(base)
@@ -230,6 +259,7 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
         "snapshot_id": step.snapshot_id,
         "round": step.round,
         "human_pairs": human_pairs,
+        "human_pairs_trained": len(human) if algorithm == "dpo" else human_pairs,
         "best_of_n_pairs": len(extra),
         "steps": result.steps,
         "seconds": seconds,
