@@ -141,14 +141,24 @@ def score_pair(prompt: PromptCandidates, i: int, j: int, sim: float, settings: S
 
 
 def select_pairs(
-    prompts: Sequence[PromptCandidates], budget: int, settings: SelectionSettings, rng: random.Random
+    prompts: Sequence[PromptCandidates],
+    budget: int,
+    settings: SelectionSettings,
+    rng: random.Random,
+    exclude: set[tuple[int, frozenset[int]]] | None = None,
 ) -> list[ChosenPair]:
     """Up to `budget` pairs over all prompts, at most `settings.per_prompt` per prompt and no answer twice within a
-    prompt's chosen pairs, best first. `informative` without reward samples falls back to `diversity`."""
+    prompt's chosen pairs, best first; pairs in `exclude` ((key, {id, id}), e.g. already judged) are never chosen.
+    `informative` without reward samples falls back to `diversity`."""
     settings.validate()
+    exclude = exclude or set()
     scored: list[ChosenPair] = []
     for prompt in prompts:
-        pairs = _candidates(prompt, settings)
+        pairs = [
+            (i, j, sim)
+            for i, j, sim in _candidates(prompt, settings)
+            if (prompt.key, frozenset((prompt.ids[i], prompt.ids[j]))) not in exclude
+        ]
         if settings.method == "random":
             scored += [
                 ChosenPair(prompt.key, (prompt.ids[i], prompt.ids[j]), rng.random(), "random") for i, j, _ in pairs

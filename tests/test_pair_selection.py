@@ -58,3 +58,10 @@ def test_random_baseline_is_seeded_and_bad_settings_are_refused():
     assert [p.ids for p in first] == [p.ids for p in again]
     with pytest.raises(InvalidInput, match="selection must be one of"):
         select_pairs(prompts, 1, SelectionSettings(method="best"), random.Random(0))
+
+
+def test_excluded_pairs_are_never_chosen():
+    prompt = PromptCandidates(3, [1, 2, 3, 4], TEXTS, None)
+    exclude = {(3, frozenset((a, b))) for a in (1, 2, 3, 4) for b in (1, 2, 3, 4) if a != b and 4 not in (a, b)}
+    chosen = select_pairs([prompt], 5, SelectionSettings(method="diversity", per_prompt=3), random.Random(0), exclude)
+    assert chosen and all(4 in p.ids for p in chosen)
