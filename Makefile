@@ -52,9 +52,13 @@ bench: setup
 	[ ! -f scripts/bench_reward.py ] || $(PY) scripts/bench_reward.py --train $(DATA)/hh-harmless/train.jsonl.gz \
 		--test $(DATA)/hh-harmless/test.jsonl.gz --repeats 3 --out bench-results/reward.json
 
-# Issue 6's figures: 3 rounds of the whole loop on the default models with simulated raters (~30-45 min on 2 cores).
+# The loop under a panel of oracles (length and its opposite, a content rule, a structural rule, a dense rule, and a
+# reward model trained on real human preferences), 3 rounds each from a fresh store, then the label-efficiency
+# curves (informative vs random pair choice, 3 seeds). Hours on 2 cores: see the README for the figures.
 loop-demo: setup
-	$(PY) scripts/bench_loop.py --out bench-results/loop.json
+	$(PY) scripts/bench_loop.py --human-data $(DATA)/hh-harmless/train.jsonl.gz --out bench-results/loop.json
+	$(PY) scripts/bench_label_efficiency.py --human-data $(DATA)/hh-harmless/train.jsonl.gz \
+		--out bench-results/label_efficiency.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) bench-results
