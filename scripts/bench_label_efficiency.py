@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loop_bench_common import checked_oracle, fresh_home, human_oracle, split_prompts  # noqa: E402
+from loop_bench_common import HUMAN_ORACLE_DIR, checked_oracle, fresh_home, human_oracle, split_prompts  # noqa: E402
 
 DEFAULT_ORACLES = "rule:numbered,rule:plain,rule:example"
 
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     held = candidates(heldout_file, workdir / "heldout.json", args.max_new_tokens, seed=100)
     specs = [s.strip() for s in args.oracles.split(",") if s.strip()]
     if args.human_data:
-        specs.append(human_oracle(args.human_data, workdir, args.config))
+        specs.append(human_oracle(args.human_data, HUMAN_ORACLE_DIR, args.config))
     seeds = [int(s) for s in args.seeds.split(",")]
     trainer = RewardTrainer(args.config, workdir / "models")
     results = []

@@ -29,7 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loop_bench_common import OracleFailed, checked_oracle, fresh_home, human_oracle, slug, split_prompts  # noqa: E402
+from loop_bench_common import (
+    HUMAN_ORACLE_DIR,
+    OracleFailed,
+    checked_oracle,
+    fresh_home,
+    human_oracle,
+    slug,
+    split_prompts,
+)  # noqa: E402
 
 RULE_PANEL = "rule:concise,rule:detailed,rule:example,rule:numbered,rule:plain"
 LENGTH_ORACLES = ("rule:concise", "rule:detailed")
@@ -316,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     args.train_file, args.heldout_file, n_train, n_test = split_prompts(workdir)
     specs = [s.strip() for s in args.oracles.split(",") if s.strip()]
     if args.human_data:
-        specs.append(human_oracle(args.human_data, workdir, args.config))
+        specs.append(human_oracle(args.human_data, HUMAN_ORACLE_DIR, args.config))
     print(
         f"loop panel: {len(specs)} oracles x {args.rounds} rounds, {n_train} training / {n_test} held-out prompts, "
         f"{args.raters} simulated raters (overlap {args.overlap}), selection {args.selection}, "

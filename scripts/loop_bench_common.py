@@ -74,9 +74,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "oracle"
 
 
+HUMAN_ORACLE_DIR = ROOT / "bench-results" / "human-oracle"
+
+
 def human_oracle(train_file: str, workdir: Path, config: str) -> str:
-    """`reward:FOLDER` of a reward model trained (once per workdir) on real human preferences, e.g.
-    ../shared/data/hh-harmless/train.jsonl.gz: the panel's stand-in for people whose taste is not a rule."""
+    """`reward:FOLDER` of a reward model trained on real human preferences, e.g.
+    ../shared/data/hh-harmless/train.jsonl.gz: the panel's stand-in for people whose taste is not a rule. Trained
+    once into `workdir` (both loop benchmarks pass HUMAN_ORACLE_DIR, so they judge by the same model)."""
     from hitl.loop.steps import RewardStep, train_reward_step
     from hitl.store import open_store
     from hitl.trainer_config import TrainerSource
