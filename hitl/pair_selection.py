@@ -13,8 +13,11 @@ model). For a pair (a, b) every sample s gives p_s = sigmoid(r_a,s - r_b,s), the
 - spread: |mean reward gap| in units of the samples' spread; large when the pair differs in what the model has
   learned to care about, which makes a decisive (non-tie) human answer likely.
 
-`informative` ranks by disagreement + uncertainty_weight * uncertainty + spread_weight * tanh(spread);
-`diversity` (round 0: no reward model yet) ranks by how different the two texts are; `random` is the baseline.
+`diversity` (round 0: no reward model yet) ranks by how different the two answers are, in words (1 - bigram
+similarity) and in form (line and list structure, numbers, sentence length, length): raters' preferences are often
+about either, and two answers alike in both rarely get a decisive label. `informative` ranks by disagreement +
+uncertainty_weight * uncertainty + spread_weight * tanh(spread) + diversity_weight * diversity; `random` is the
+baseline.
 Pairs whose texts are near-duplicates (word-shingle Jaccard similarity at or above `max_similarity`) are never
 chosen, under any method.
 """
@@ -41,8 +44,9 @@ class SelectionSettings:
     method: str = "informative"
     max_similarity: float = 0.8
     per_prompt: int = 2
-    uncertainty_weight: float = 0.5
-    spread_weight: float = 0.0
+    uncertainty_weight: float = 0.25
+    spread_weight: float = 0.5
+    diversity_weight: float = 0.25
 
     def validate(self) -> None:
         from hitl.errors import InvalidInput
@@ -97,6 +101,34 @@ def similarity(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+_LIST_LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+\S", re.MULTILINE)
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+
+def form(text: str) -> tuple[float, ...]:
+    """A few counts that describe an answer's shape rather than its words."""
+    words = len(_WORD.findall(text))
+    sentences = max(1, len(_SENTENCE_END.findall(text)))
+    return (
+        float(text.count("\n")),
+        float(len(_LIST_LINE.findall(text))),
+        float(sum(c.isdigit() for c in text)),
+        float(sentences),
+        words / sentences,
+        float(words),
+    )
+
+
+def form_distance(a: str, b: str) -> float:
+    """0 for answers of the same shape, towards 1 as their shapes differ (mean relative difference of `form`)."""
+    return float(np.mean([abs(x - y) / (x + y + 1.0) for x, y in zip(form(a), form(b), strict=True)]))
+
+
+def diversity(a: str, b: str, sim: float | None = None) -> float:
+    """How different two answers are, in words and in form (0..1)."""
+    return 0.5 * (1.0 - (similarity(a, b) if sim is None else sim)) + 0.5 * form_distance(a, b)
+
+
 def _entropy(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-12, 1 - 1e-12)
     return -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
@@ -131,12 +163,13 @@ def _candidates(prompt: PromptCandidates, settings: SelectionSettings) -> list[t
 
 def score_pair(prompt: PromptCandidates, i: int, j: int, sim: float, settings: SelectionSettings) -> ChosenPair:
     ids = (prompt.ids[i], prompt.ids[j])
-    details = {"similarity": sim}
+    varied = diversity(prompt.texts[i], prompt.texts[j], sim)
+    details = {"similarity": sim, "diversity": varied}
     if settings.method == "diversity" or prompt.rewards is None:
-        return ChosenPair(prompt.key, ids, 1.0 - sim, "diversity", details)
+        return ChosenPair(prompt.key, ids, varied, "diversity", details)
     info = pair_information(prompt.rewards[:, i], prompt.rewards[:, j])
     score = info["disagreement"] + settings.uncertainty_weight * info["uncertainty"]
-    score += settings.spread_weight * math.tanh(info["spread"])
+    score += settings.spread_weight * math.tanh(info["spread"]) + settings.diversity_weight * varied
     return ChosenPair(prompt.key, ids, score, "informative", {**details, **info})
 
 

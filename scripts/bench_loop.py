@@ -164,16 +164,27 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
     stages = RoundStages(plan, base_policy=args.base)
     for number in range(1, args.rounds + 1):
         t = time.perf_counter()
+        waits, judge_seconds = 0, 0.0
         done = run_loop(store, campaign, stages, settings)[-1]
-        loop_seconds = time.perf_counter() - t
+        # A waiting round queued more pairs for raters (the gate wants more decisive judgments): they judge them,
+        # and the round tries again, a bounded number of times.
+        while done.status == "waiting" and waits < args.max_waits:
+            waits += 1
+            print(f"[{spec}] round {number} waits ({done.message}); the raters judge more", flush=True)
+            tj = time.perf_counter()
+            simulate(store, campaign, crowd, oracle, 10**6, seed=args.seed + 100 * number + waits)
+            judge_seconds += time.perf_counter() - tj
+            done = run_loop(store, campaign, stages, settings)[-1]
+        loop_seconds = time.perf_counter() - t - judge_seconds
         m = done.metrics
-        row = {"round": number, "status": done.status, "message": done.message}
+        row = {"round": number, "status": done.status, "message": done.message, "waits": waits}
         if done.status != "done":
             rows.append(row)
             print(f"[{spec}] round {number} {done.status}: {done.message}", flush=True)
             break
         t = time.perf_counter()
         judged = simulate(store, campaign, crowd, oracle, 10**6, seed=args.seed + number)
+        judge_seconds += time.perf_counter() - t
         row.update(
             judgments_used=done.judgments_at_start + (m.get("new_judgments") or 0),
             judgments=judged.total,
@@ -182,15 +193,14 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
             best_of_n_pairs=m.get("best_of_n_pairs"),
             reward_heldout=[m.get(k) for k in ("reward_accuracy", "reward_accuracy_low", "reward_accuracy_high")],
             reward_heldout_pairs=m.get("reward_eval_pairs"),
+            reward_attempts=m.get("reward_attempt", 1),
             policy_precision=m.get("policy_precision"),
             **{k: m.get(k) for k in ("reward_seconds", "policy_seconds", "generate_seconds", "score_seconds")},
-            judge_seconds=time.perf_counter() - t,
-            round_seconds=loop_seconds + time.perf_counter() - t,
+            judge_seconds=judge_seconds,
+            round_seconds=loop_seconds + judge_seconds,
         )
         rows.append(row)
-        print(
-            f"[{spec}] round {number}: done in {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True
-        )
+        print(f"[{spec}] round {number}: {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True)
     # Every version against v0 on the held-out prompts.
     records = read_prompt_file(args.heldout_file)[: args.eval_prompts or None]
     prompts = [r.prompt for r in records]
@@ -307,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts-per-round", type=int, default=96)
     parser.add_argument("--items-per-round", type=int, default=128)
     parser.add_argument("--selection", default="informative", choices=("informative", "diversity", "random"))
+    parser.add_argument("--max-waits", type=int, default=3, help="Times a waiting round is fed more judgments [3].")
     parser.add_argument("--raters", type=int, default=8)
     parser.add_argument("--overlap", type=int, default=3, help="Judgments per item from distinct raters [3].")
     parser.add_argument("--eval-samples", type=int, default=2, help="Answers per held-out prompt and version [2].")

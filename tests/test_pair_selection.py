@@ -24,7 +24,7 @@ def test_the_pair_an_ensemble_disagrees_on_is_chosen_first():
     rewards = np.zeros((6, 4))
     rewards[:, 2] = [3, -3, 3, -3, 3, -3]  # members split on candidate 2 only
     prompt = PromptCandidates(7, [10, 11, 12, 13], TEXTS, rewards)
-    settings = SelectionSettings(method="informative", per_prompt=1)
+    settings = SelectionSettings(method="informative", per_prompt=1, spread_weight=0, diversity_weight=0)
     (best,) = select_pairs([prompt], 1, settings, random.Random(0))
     assert 12 in best.ids and best.method == "informative" and best.details["disagreement"] > 0.5
     assert best.record()["method"] == "informative"
@@ -65,3 +65,23 @@ def test_excluded_pairs_are_never_chosen():
     exclude = {(3, frozenset((a, b))) for a in (1, 2, 3, 4) for b in (1, 2, 3, 4) if a != b and 4 not in (a, b)}
     chosen = select_pairs([prompt], 5, SelectionSettings(method="diversity", per_prompt=3), random.Random(0), exclude)
     assert chosen and all(4 in p.ids for p in chosen)
+
+
+def test_diversity_sees_form_as_well_as_words():
+    from hitl.pair_selection import diversity, form_distance
+
+    prose = "Water the plant once a week and keep it near a bright window so it grows well."
+    listed = "1. Water the plant once a week.\n2. Keep it near a bright window.\n3. It grows well."
+    reworded = "Give the plant water weekly, and put it by a sunny window so that it thrives."
+    assert form_distance(prose, prose) == 0.0
+    assert form_distance(prose, listed) > form_distance(prose, reworded)
+    assert 0 < diversity(prose, reworded) < 1 and 0 < diversity(prose, listed) < 1
+
+
+def test_a_large_predicted_gap_counts_when_spread_is_weighted():
+    rewards = np.zeros((6, 4))
+    rewards[:, 3] = 5.0  # every sample agrees candidate 3 is much better: a likely decisive pair
+    prompt = PromptCandidates(1, [1, 2, 3, 4], TEXTS, rewards)
+    spread = SelectionSettings(per_prompt=1, uncertainty_weight=0, spread_weight=1, diversity_weight=0)
+    (best,) = select_pairs([prompt], 1, spread, random.Random(0))
+    assert 4 in best.ids

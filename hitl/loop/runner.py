@@ -62,6 +62,7 @@ class Stages(Protocol):
     def generate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
     def evaluate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
+    def replenish(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
 
 
 def _next(stage: str) -> str:
@@ -83,6 +84,11 @@ def step_round(
                 if round_.metrics.get("gate_message"):
                     short = max(settings.min_new_judgments - new, until - count)
                     msg = f"{round_.metrics['gate_message']} ({short} more judgments needed before it trains again)"
+                    # Raters need something to judge for the wait to end: more pairs of the base policy, chosen
+                    # with what the reward model learned so far (idempotent: once per attempt).
+                    more = stages.replenish(store, campaign, round_)
+                    if more.metrics:
+                        state.save(store, round_, metrics=more.metrics)
                 return state.save(store, round_, status="waiting", message=msg)
             state.save(store, round_, status="running", message="", metrics={"new_judgments": new})
         else:
@@ -106,7 +112,8 @@ def step_round(
                     "wait_until_judgments": count + settings.min_new_judgments,
                     "gate_message": outcome.wait,
                 }
-                return state.save(store, round_, stage="wait", status="waiting", message=outcome.wait, metrics=metrics)
+                state.save(store, round_, stage="wait", metrics=metrics, **outcome.ids)
+                continue  # the wait branch says what is missing and gives raters more to judge
             if outcome.stop:
                 return state.save(
                     store, round_, status="stopped", message=outcome.stop, metrics=outcome.metrics, **outcome.ids

@@ -10,6 +10,7 @@ the same thing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -250,6 +251,35 @@ class RoundStages:
                 generate_seconds=result.seconds, candidates=result.candidates, selected_by=result.selected_by
             )
         return StageOutcome(metrics=metrics)
+
+    def replenish(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
+        """While the round waits for a usable reward model: more pairs of the base policy for raters, the next
+        prompts of the set, chosen with the reward model that did not pass yet (diversity before there is one)."""
+        plan = self.plan
+        attempt = round_.metrics.get("reward_attempt", 2)
+        base = self._base(store, round_)
+        step = QueueStep(
+            candidate_parts(base, base, dataclasses.replace(plan, include_base=False)),
+            prompts=plan.prompts,
+            limit=plan.prompts_per_round,
+            offset=(round_.number + attempt) * plan.prompts_per_round,
+            settings=self._sampling(round_, seed=100 * round_.number + attempt, n=plan.candidates),
+            source=f"hitl loop {campaign.name} r{round_.number} more {attempt}",
+            once=True,
+            progress=False,
+            selection=SelectionSettings(
+                method=plan.selection if round_.reward_version_id else "diversity", per_prompt=plan.pairs_per_prompt
+            ),
+            budget=plan.items_per_round,
+            selection_seed=1000 * round_.number + attempt,
+        )
+        rewards = None
+        if plan.selection == "informative" and round_.reward_version_id:
+            rewards = reward_samples(_reward_path(store, round_), plan.selection_samples)
+        result = queue_step(store, campaign, step, rewards=rewards)
+        if result.skipped:
+            return StageOutcome()
+        return StageOutcome(metrics={f"items_queued_waiting_{attempt}": result.items})
 
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         """The round's reward model pre-labels the open items and puts the ones it is least sure of first."""

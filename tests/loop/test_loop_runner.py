@@ -38,6 +38,10 @@ class FakeStages:
         self.calls.append(("generate", round_.number))
         return StageOutcome(metrics={"items_queued": 4})
 
+    def replenish(self, store, campaign, round_):
+        self.calls.append(("replenish", round_.number))
+        return StageOutcome(metrics={"items_queued_waiting": 4})
+
     def score(self, store, campaign, round_):
         self.calls.append(("score", round_.number))
         return StageOutcome(metrics={"items_scored": 4})
@@ -96,9 +100,12 @@ def test_a_reward_model_not_clearly_better_than_chance_makes_the_round_wait(
     settings = LoopSettings(min_new_judgments=5, min_reward_pairs=30)
     (r,) = run_loop(store, campaign, stages, settings)
     assert r.status == "waiting" and r.stage == "wait" and says in r.message and r.policy_version_id is None
-    assert [c[0] for c in stages.calls] == ["train_reward"] and r.metrics["reward_attempt"] == 2
+    # Raters get more pairs to judge, so that the wait can end.
+    assert [c[0] for c in stages.calls] == ["train_reward", "replenish"] and r.metrics["reward_attempt"] == 2
+    assert r.metrics["items_queued_waiting"] == 4
     (again,) = run_loop(store, campaign, stages, settings)  # no new judgments: still waiting, nothing retrained
-    assert again.status == "waiting" and "5 more judgments needed" in again.message and len(stages.calls) == 1
+    assert again.status == "waiting" and "5 more judgments needed" in again.message
+    assert [c[0] for c in stages.calls].count("train_reward") == 1
     judge(store, make_user, campaign, 5)
     stages.accuracy, stages.eval_pairs = 0.8, 100  # more (and better) data: the second attempt passes
     (done,) = run_loop(store, campaign, stages, settings)

@@ -93,6 +93,7 @@ class PolicyStepResult:
     seconds: float = 0.0
     metrics: dict[str, Any] = field(default_factory=dict)
     precision: str = "fp32"  # what the trainer ran in (bf16 where the hardware runs it natively)
+    log_history: list[dict[str, Any]] = field(default_factory=list)  # the trainer's logs (empty if not trained)
 
 
 def policy_dir(name: str) -> str:
@@ -282,4 +283,5 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
         seconds,
         result.metrics,
         metadata["precision"],
+        log_history=result.log_history,
     )
