@@ -24,7 +24,7 @@ import http.client
 import json
 import random
 import re
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -198,19 +198,26 @@ def write_prompts(path: Path, n: int) -> int:
     return path.stat().st_size
 
 
+# The CLI's import, run in a process of its own that reports its own peak memory (RUSAGE_CHILDREN would be the
+# largest child so far: the server).
+_IMPORT = (
+    "import resource, sys\n"
+    "from hitl.cli.main import main\n"
+    "code = main(['import', 'prompts', sys.argv[1], '--db', sys.argv[2]])\n"
+    "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_import(db_url: str, path: Path) -> tuple[float, int, int]:
-    """`hitl import prompts` in its own process: (seconds, exit code, peak RSS in kB of the import process)."""
+    """`hitl import prompts` in its own process: (seconds, exit code, peak RSS in kB of that process)."""
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(
-        [sys.executable, "-m", "hitl.cli.main", "import", "prompts", str(path), "--db", db_url],
-        capture_output=True,
-        text=True,
-    )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-c", _IMPORT, str(path), db_url], capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    peak = re.search(r"peak_kb (\d+)", proc.stderr)
     if proc.returncode:
         print(proc.stderr[-500:], file=sys.stderr)
-    return time.perf_counter() - t0, proc.returncode, max(peak, before)
+    return seconds, proc.returncode, int(peak.group(1)) if peak else -1
 
 
 def part_import(port: int, tokens: dict, db_url: str, folder: Path, n: int) -> dict:
@@ -325,6 +332,7 @@ def main() -> None:
     results["logins"]["victim_logs_in"] = victim_logs_in(db_url)
     if args.big_prompts:
         results["big_import"] = part_big_import(f"sqlite:///{folder / 'big.db'}", folder, args.big_prompts)
+    shutil.rmtree(folder, ignore_errors=True)
 
     a, imp, lg = results["abuse"], results["import"], results["logins"]
     rows = [

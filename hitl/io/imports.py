@@ -24,7 +24,7 @@ from hitl.campaigns import Campaign, get_campaign
 from hitl.catalog import add_item, add_prompt, add_response, check_text, find_prompt_by_external_id
 from hitl.catalog import register_model_version as register_model
 from hitl.config import DEFAULT_MAX_TEXT_BYTES
-from hitl.errors import Conflict, HitlError, InvalidInput, NotFound
+from hitl.errors import HitlError, InvalidInput, NotFound
 from hitl.io.readers import position, read_records
 from hitl.io.records import PromptValue, optional, parse_prompt, parse_tags, prompt_field
 from hitl.io.staging import PromptStage
@@ -129,15 +129,14 @@ def import_prompts(
     read one record at a time and stored in batches that let raters in between (hitl.io.staging); nothing of it
     is visible, or kept, unless every record is good.
     """
-    first_line: dict[str, int] = {}  # the ids seen so far: the only memory that grows with the file
     src = source_name(path, source)
     if store.is_sqlite:
-        return _stream_prompts(store, None, path, tags, src, max_text_bytes, first_line)
+        return _stream_prompts(store, None, path, tags, src, max_text_bytes)
     with store.write() as conn:
-        return _stream_prompts(store, conn, path, tags, src, max_text_bytes, first_line)
+        return _stream_prompts(store, conn, path, tags, src, max_text_bytes)
 
 
-def _stream_prompts(store, conn, path, tags, src, max_text_bytes, first_line) -> ImportReport:
+def _stream_prompts(store, conn, path, tags, src, max_text_bytes) -> ImportReport:
     stage = PromptStage(store, src, conn)
     try:
         for number, record in read_records(path):
@@ -148,19 +147,17 @@ def _stream_prompts(store, conn, path, tags, src, max_text_bytes, first_line) ->
                     external_id = str(external_id)
                     if len(external_id) > 128:
                         raise InvalidInput(f"id {external_id[:20]!r}... is longer than 128 characters")
-                    if external_id in first_line:
-                        raise InvalidInput(
-                            f"id {external_id!r} is also used at line {first_line[external_id]}: ids must be unique"
-                        )
-                    first_line[external_id] = number
                 record_tags = list(dict.fromkeys([*map(str, tags), *parse_tags(optional(record, "tags"))]))
-            stage.add(number, value, external_id, record_tags)
+            try:
+                stage.add(number, value, external_id, record_tags)
+            except HitlError as exc:  # the stage names the line; the file is ours to add
+                raise type(exc)(f"{path}, {exc}") from None
         if not stage.count and not stage.pending:
             raise InvalidInput(f"{path} holds no records")
         try:
             stored = stage.publish()
-        except Conflict as exc:
-            raise Conflict(f"{position(path, 0).rsplit(',', 1)[0]}, {exc}") from None
+        except HitlError as exc:
+            raise type(exc)(f"{path}, {exc}") from None
     finally:
         stage.drop()
     return ImportReport(str(path), "prompts", {"prompts": stored})

@@ -19,9 +19,9 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
-from hitl.errors import Conflict
+from hitl.errors import Conflict, InvalidInput
 from hitl.io.records import PromptValue
 from hitl.store import Store
 from hitl.store.chunks import in_chunks
@@ -31,32 +31,47 @@ BATCH = 5000
 
 
 class PromptStage:
-    """Collects checked prompts (`add`), stores them in batches, and makes them visible at once (`publish`)."""
+    """Collects checked prompts (`add`), stores them in batches, and makes them visible at once (`publish`).
+
+    The ids seen so far live in the store (the stage table on SQLite, a temp table of the import's transaction
+    on PostgreSQL), not in memory: a file of millions of prompts costs one batch of memory. Errors name the
+    line ('line 7: ...'); the caller adds the file.
+    """
 
     def __init__(self, store: Store, source: str, conn: Connection | None = None) -> None:
         self.store, self.source, self.conn = store, source, conn
         self.pending: list[tuple] = []
+        self.batch_ids: dict[str, int] = {}
         self.count = 0
         self.name = f"hitl_stage_{uuid.uuid4().hex[:16]}"
         if store.is_sqlite:
             with store.sqlite_turn() as db:
                 db.execute(
-                    f"CREATE TEMP TABLE {self.name} (line INTEGER PRIMARY KEY, external_id TEXT, text TEXT, "
+                    f"CREATE TEMP TABLE {self.name} (line INTEGER PRIMARY KEY, external_id TEXT UNIQUE, text TEXT, "
                     "messages TEXT, tags TEXT NOT NULL)"
                 )
         elif conn is None:
             raise ValueError("a PostgreSQL stage writes inside the import's transaction: pass its connection")
+        else:
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {self.name} (external_id TEXT PRIMARY KEY, line INTEGER) ON COMMIT DROP"
+            )
 
     def add(self, line: int, value: PromptValue, external_id: str | None, tags: Sequence[str]) -> None:
+        if external_id is not None:
+            if external_id in self.batch_ids:
+                raise _reused(external_id, line, self.batch_ids[external_id])
+            self.batch_ids[external_id] = line
         self.pending.append((line, external_id, value.text, value.messages, [str(t) for t in tags]))
         if len(self.pending) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
-        """Store the pending rows (refusing ids already stored, naming the line)."""
+        """Store the pending rows (refusing ids used earlier in the file or already stored, naming the line)."""
         if not self.pending:
             return
-        batch, self.pending = self.pending, []
+        batch, self.pending, line_of, self.batch_ids = self.pending, [], self.batch_ids, {}
+        self._refuse_reused_ids(line_of)
         self._refuse_stored_ids(batch)
         if self.store.is_sqlite:
             rows = [(line, eid, text, _json(messages), json.dumps(tags)) for line, eid, text, messages, tags in batch]
@@ -70,21 +85,40 @@ class PromptStage:
                 db.execute("COMMIT")
         else:
             now = time.time()
+            if line_of:
+                self.conn.execute(
+                    text(f"INSERT INTO {self.name} (external_id, line) VALUES (:e, :n)"),
+                    [{"e": e, "n": n} for e, n in line_of.items()],
+                )
             self.conn.execute(
                 insert(prompts),
                 [
                     {
                         "external_id": eid,
-                        "text": text,
+                        "text": text_,
                         "messages": messages,
                         "tags": tags,
                         "source": self.source,
                         "created_at": now,
                     }
-                    for _line, eid, text, messages, tags in batch
+                    for _line, eid, text_, messages, tags in batch
                 ],
             )
         self.count += len(batch)
+
+    def _refuse_reused_ids(self, line_of: dict[str, int]) -> None:
+        """An id of this batch that an earlier batch of the file used already."""
+        for chunk in in_chunks(sorted(line_of)):
+            marks = ",".join("?" if self.store.is_sqlite else f":p{i}" for i in range(len(chunk)))
+            sql = f"SELECT external_id, line FROM {self.name} WHERE external_id IN ({marks})"
+            if self.store.is_sqlite:
+                with self.store.sqlite_turn() as db:
+                    earlier = db.execute(sql, chunk).fetchall()
+            else:
+                earlier = self.conn.execute(text(sql), {f"p{i}": v for i, v in enumerate(chunk)}).all()
+            if earlier:
+                eid, first = min(earlier, key=lambda row: line_of[row[0]])
+                raise _reused(eid, line_of[eid], first)
 
     def _refuse_stored_ids(self, batch: list[tuple]) -> None:
         line_of = {eid: line for line, eid, *_ in batch if eid is not None}
@@ -128,6 +162,10 @@ class PromptStage:
         if self.store.is_sqlite:
             with self.store.sqlite_turn() as db:
                 db.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
+
+
+def _reused(external_id: str, line: int, first: int) -> InvalidInput:
+    return InvalidInput(f"line {line}: id {external_id!r} is also used at line {first}: ids must be unique")
 
 
 def _json(value) -> str | None:

@@ -13,7 +13,10 @@ occupying the threads that serve raters:
   takes a second to compute costs at most a tenth of a core however often raters change its data.
 - `HeavyGate`: one shared slot for computing. A request that needs a computation while the slot is taken does
   not wait for it (a waiting thread is a thread raters lack): it gets the last result if there is one, else
-  `Busy` (503 with Retry-After) at once.
+  `Busy` (503 with Retry-After) at once. The slot also keeps a budget of computing time (a token bucket:
+  `burst` seconds, refilled at `share` seconds per second): a page that needs two boards at once gets both,
+  but however many callers keep asking, heavy work gets at most `share` of one core over time, and the
+  raters' requests the rest.
 """
 
 from __future__ import annotations
@@ -38,17 +41,24 @@ class Busy(HitlError):
 
 
 class HeavyGate:
-    """At most `slots` heavy computations at once; `try_enter` never waits."""
+    """At most `slots` heavy computations at once, within a budget of computing time; `run` never waits."""
 
-    def __init__(self, slots: int = 1) -> None:
+    def __init__(self, slots: int = 1, share: float = 0.25, burst: float = 2.0) -> None:
         self._slots = threading.BoundedSemaphore(slots)
+        self.share, self.burst = share, burst
+        self._budget, self._at = burst, time.monotonic()
 
     def run(self, compute: Callable[[], Any], what: str) -> Any:
-        if not self._slots.acquire(blocking=False):
+        now = time.monotonic()
+        self._budget = min(self.burst, self._budget + (now - self._at) * self.share)
+        self._at = now
+        if self._budget <= 0 or not self._slots.acquire(blocking=False):
             raise Busy(f"the server is busy computing another {what}: retry in a few seconds")
+        start = time.monotonic()
         try:
             return compute()
         finally:
+            self._budget -= time.monotonic() - start
             self._slots.release()
 
 

@@ -79,3 +79,15 @@ def test_an_id_already_stored_in_a_late_batch_names_its_line(store, tmp_path):
 def _one(path, external_id: str):
     path.write_text(json.dumps({"id": external_id, "prompt": "already here"}) + "\n")
     return path
+
+
+def test_an_id_reused_batches_later_names_both_lines(store, tmp_path):
+    path = tmp_path / "reused.jsonl"
+    _write_prompts(path, staging_module.BATCH + 5)
+    with path.open("a") as f:
+        f.write(json.dumps({"id": "p0", "prompt": "the first id again"}) + "\n")
+    with pytest.raises(
+        InvalidInput, match=rf"reused.jsonl, line {staging_module.BATCH + 6}: id 'p0' is also used at line 1"
+    ):
+        import_prompts(store, path)
+    assert _count(store) == 0
