@@ -75,3 +75,11 @@ def tiny_llama(tokenizer, seed: int = 0):
         eos_token_id=tokenizer.eos_token_id,
     )
     return LlamaForCausalLM(config)
+
+
+def save_tiny_policy(folder) -> str:
+    """A tiny random Llama and its tokenizer saved in `folder`, usable wherever a policy path is: returns the path."""
+    tok = tiny_tokenizer()
+    tiny_llama(tok).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return str(folder)

@@ -49,15 +49,24 @@ def test_one_whole_round_on_the_default_models(tmp_path, home_with_default_model
     assert simulate(store, campaign, crowd, oracle, 10**6).total == 24
 
     plan = RoundPlan(
-        prompts=str(prompts), prompts_per_round=8, max_new_tokens=16, oracle="rule:concise", config_path=str(config)
+        prompts=str(prompts),
+        prompts_per_round=8,
+        items_per_round=16,
+        max_new_tokens=16,
+        oracle="rule:concise",
+        config_path=str(config),
     )
-    (r,) = run_loop(store, campaign, RoundStages(plan), LoopSettings(min_new_judgments=20, min_reward_accuracy=-1.0))
+    gate = LoopSettings(min_new_judgments=20, min_reward_accuracy=-1.0, min_reward_pairs=1)
+    (r,) = run_loop(store, campaign, RoundStages(plan), gate)
     assert r.status == "done", r.message
     assert r.reward_version_id and r.policy_version_id and r.metrics["new_judgments"] == 24
     assert (home_with_default_models / "policies" / "whole-r1-policy" / "adapter_config.json").exists()
-    assert r.metrics["items_queued"] == 16  # 8 new-vs-old pairs and 8 pairs of two new samples
+    # 8 prompts x (4 new candidates + the base's answer): up to 2 disjoint pairs per prompt, chosen by the model.
+    queued = r.metrics["items_queued"]
+    assert 8 <= queued <= 16 and r.metrics["selected_by"] == {"informative": queued} and r.metrics["candidates"] >= 32
+    assert r.metrics["policy_precision"] in ("bf16", "fp32")
     assert 0.0 <= r.metrics["oracle_win_rate"] <= 1.0
-    assert simulate(store, campaign, crowd, oracle, 10**6, seed=1).total == 48  # the new pairs reach raters
+    assert simulate(store, campaign, crowd, oracle, 10**6, seed=1).total == 3 * queued  # the new pairs reach raters
 
     _, raters = collection_report(store, campaign)
     assert "sim-spammer" in {q.rater for q in raters if q.flagged}

@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 from sqlalchemy import select
-from tiny import tiny_llama, tiny_tokenizer
+from tiny import save_tiny_policy
 
 from hitl.campaigns import create_campaign
 from hitl.config import CampaignSettings
@@ -24,10 +24,7 @@ pytestmark = pytest.mark.slow
 def test_a_sparse_preference_never_passes_the_gate_on_too_few_pairs(tmp_path, monkeypatch):
     torch.set_num_threads(1)
     monkeypatch.setenv("HITL_HOME", str(tmp_path / "home"))
-    tok = tiny_tokenizer()
-    policy_dir = tmp_path / "tiny"
-    tiny_llama(tok).save_pretrained(policy_dir)
-    tok.save_pretrained(policy_dir)
+    policy_dir = save_tiny_policy(tmp_path / "tiny")
     prompts = tmp_path / "p.jsonl"
     prompts.write_text("".join(f'{{"prompt": "question {i} about the sky and the sea"}}\n' for i in range(24)))
     config = tmp_path / "c.yaml"

@@ -4,7 +4,7 @@ restart after a kill mid-round that neither retrains nor re-queues."""
 import pytest
 import torch
 import yaml
-from tiny import tiny_llama, tiny_tokenizer
+from tiny import save_tiny_policy
 
 from hitl.campaigns import get_campaign
 from hitl.cli.main import main
@@ -18,10 +18,7 @@ from hitl.store import open_store
 def setup(tmp_path, monkeypatch):
     torch.set_num_threads(1)
     monkeypatch.setenv("HITL_HOME", str(tmp_path / "home"))
-    tok = tiny_tokenizer()
-    policy_dir = tmp_path / "tiny-policy"
-    tiny_llama(tok).save_pretrained(policy_dir)
-    tok.save_pretrained(policy_dir)
+    policy_dir = save_tiny_policy(tmp_path / "tiny-policy")
     db = f"sqlite:///{tmp_path / 'h.db'}"
     assert main(["campaign", "create", "c", "--overlap", "1", "--gold-rate", "0", "--db", db]) == 0
     assert (

@@ -4,7 +4,7 @@ queues everything once), and with selection it stores every candidate and queues
 import numpy as np
 import pytest
 from sqlalchemy import func, select
-from tiny import tiny_llama, tiny_tokenizer
+from tiny import save_tiny_policy
 
 from hitl.loop.steps import QueuePart, QueueStep, queue_step
 from hitl.pair_selection import SelectionSettings
@@ -17,11 +17,7 @@ PROMPTS = ["how is the sky", "why is the sea blue", "what is a dog"]
 
 @pytest.fixture
 def policy_dir(tmp_path):
-    tok = tiny_tokenizer()
-    folder = tmp_path / "tiny"
-    tiny_llama(tok).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return str(folder)
+    return save_tiny_policy(tmp_path / "tiny")
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """`hitl train-policy` end to end on a tiny saved Llama: trains DPO on imported judgments and registers it."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from sqlalchemy import select
-from tiny import tiny_llama, tiny_tokenizer
+from tiny import save_tiny_policy
 
 from hitl.cli.main import main
 from hitl.demo import data_file
@@ -13,11 +15,7 @@ from hitl.store.schema import model_versions
 
 @pytest.fixture
 def tiny_dir(tmp_path):
-    tok = tiny_tokenizer()
-    folder = tmp_path / "tiny-policy"
-    tiny_llama(tok).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    return Path(save_tiny_policy(tmp_path / "tiny-policy"))
 
 
 def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypatch):
