@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loop_bench_common import HUMAN_ORACLE_DIR, checked_oracle, fresh_home, human_oracle, split_prompts  # noqa: E402
 
-DEFAULT_ORACLES = "rule:numbered,rule:plain,rule:example"
+DEFAULT_ORACLES = "rule:list,rule:no-self,rule:plain"
 
 
 def candidates(prompt_file: Path, cache: Path, max_new_tokens: int, seed: int) -> list[dict]:

@@ -39,7 +39,7 @@ from loop_bench_common import (
     split_prompts,
 )  # noqa: E402
 
-RULE_PANEL = "rule:concise,rule:detailed,rule:example,rule:numbered,rule:plain"
+RULE_PANEL = "rule:concise,rule:detailed,rule:no-self,rule:list,rule:plain"
 LENGTH_ORACLES = ("rule:concise", "rule:detailed")
 
 

@@ -46,6 +46,8 @@ def no_refusal(prompt: str, responses: Sequence[str]) -> list[float]:
 _SENTENCE = re.compile(r"[^.!?\n]+")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
 _EXAMPLE = ("for example", "for instance", "e.g.", "such as", "an example")
+_LIST = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+\S", re.MULTILINE)
+_SELF = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself|as an ai)\b", re.IGNORECASE)
 
 
 def plain(prompt: str, responses: Sequence[str]) -> list[float]:
@@ -67,6 +69,18 @@ def numbered(prompt: str, responses: Sequence[str]) -> list[float]:
     """Prefers answers laid out as a numbered list (two or more lines `1.` / `2)` ...); all others tie (a structural
     rule that most sampled answers do not meet)."""
     return [float(len(_NUMBERED.findall(r)) >= 2) for r in responses]
+
+
+def listed(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers answers laid out as a list (two or more lines starting `-`, `*`, `•` or `1.`); all others tie. A
+    structural rule that about 9 in 10 of the default policy's answers do not meet."""
+    return [float(len(_LIST.findall(r)) >= 2) for r in responses]
+
+
+def no_self(prompt: str, responses: Sequence[str]) -> list[float]:
+    """Prefers answers that keep the assistant out of them (no "I", "my", "as an AI"); all others tie. A content
+    rule: about one answer in six of the default policy talks about itself."""
+    return [0.0 if _SELF.search(r) else 1.0 for r in responses]
 
 
 def example(prompt: str, responses: Sequence[str]) -> list[float]:
@@ -91,6 +105,8 @@ RULES: dict[str, Oracle] = {
     "no-refusal": no_refusal,
     "plain": plain,
     "numbered": numbered,
+    "list": listed,
+    "no-self": no_self,
     "example": example,
 }
 

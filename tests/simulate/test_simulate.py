@@ -58,3 +58,12 @@ def test_oracle_specs():
         load_oracle("no.such.module:f")
     with pytest.raises(InvalidInput, match="use rule:NAME"):
         load_oracle("concise")
+
+
+def test_panel_rules_score_what_their_names_say():
+    assert load_oracle("rule:list")("q", ["- milk\n- eggs", "1. milk\n2. eggs", "milk and eggs"]) == [1.0, 1.0, 0.0]
+    assert load_oracle("rule:no-self")("q", ["I think it rains.", "It rains.", "As an AI, no."]) == [0.0, 1.0, 0.0]
+    short, long = load_oracle("rule:plain")("q", ["Cats nap. Dogs run.", "Felines habitually hibernate extensively."])
+    assert short > long  # shorter sentences and words win, whatever the total length
+    assert load_oracle("rule:example")("q", ["Fruit such as apples.", "Fruit."]) == [1.0, 0.0]
+    assert load_oracle("rule:numbered")("q", ["1. a\n2. b", "- a\n- b"]) == [1.0, 0.0]
