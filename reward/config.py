@@ -70,6 +70,13 @@ class RewardOptions:
     threads: int = field(
         default=0, metadata={"help": "torch threads per process; 0 = the free cores divided among the processes."}
     )
+    min_steps: int = field(
+        default=0,
+        metadata={
+            "help": "At least this many optimizer steps: a small dataset (a loop's first rounds) gets more epochs "
+            "instead of a handful of steps (0: epochs as set; max_steps, when set, wins)."
+        },
+    )
 
 
 @dataclass

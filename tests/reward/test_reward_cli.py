@@ -92,3 +92,12 @@ def test_clear_errors(judged, backbone_dir, tmp_path, capsys):
     assert "no usable preference pairs" in capsys.readouterr().err
     assert main(["eval-reward", "--db", url, "--model", "nope"]) == 2
     assert "no reward model folder or registered reward version 'nope'" in capsys.readouterr().err
+
+
+def test_min_steps_gives_small_datasets_more_epochs():
+    from reward.train import epochs_for
+
+    config = make_config({"min_steps": 40, "per_device_train_batch_size": 16, "num_train_epochs": 2})
+    assert epochs_for(config, 64) == 10.0  # 4 steps an epoch: 10 epochs make 40 steps
+    assert epochs_for(config, 800) == 2.0  # 50 steps an epoch: the configured 2 epochs already exceed 40
+    assert epochs_for(make_config({"min_steps": 40, "max_steps": 5}), 64) == 2.0  # max_steps wins (Trainer's rule)
