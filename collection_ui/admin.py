@@ -32,6 +32,25 @@ from hitl.users import ROLES, User
 USER_HEADERS = ["user", "role", "active", "API tokens"]
 COUNT_COLUMNS = ["open", "done", "gold"]
 CAMPAIGN_COLUMNS = [f.name for f in dataclasses.fields(CampaignSettings) if f.name != "guidelines"] + COUNT_COLUMNS
+# The campaigns table's headers as people read them (the settings' own names stay the keys).
+CAMPAIGN_HEADERS = {
+    "item_kind": "kind",
+    "gold_rate": "gold rate",
+    "lease_ttl_seconds": "lease (s)",
+    "allow_tie": "tie allowed",
+    "allow_both_bad": "both bad allowed",
+    "require_rationale": "rationale required",
+    "show_prelabel": "shows hint",
+    "open": "open items",
+    "done": "done items",
+    "gold": "gold items",
+}
+
+
+def _cell(value):
+    return ("yes" if value else "no") if isinstance(value, bool) else value
+
+
 NEW_CAMPAIGN = dataclasses.asdict(CampaignSettings(name=""))  # the form of a new campaign: the core's defaults
 NEW_CHOICE = ("new campaign", "")
 
@@ -170,7 +189,12 @@ def _campaign_form() -> dict:
 def _campaigns_tab(service: Service) -> tuple[TabView, Dependency]:
     """The Campaigns tab and its save event (after which the page refreshes the other tabs' pickers)."""
     admin = service.admin
-    table = gr.Dataframe(headers=CAMPAIGN_COLUMNS, interactive=False, label="Campaigns")
+    table = gr.Dataframe(
+        headers=[CAMPAIGN_HEADERS.get(c, c) for c in CAMPAIGN_COLUMNS],
+        interactive=False,
+        label="Campaigns",
+        elem_classes=["hitl-table"],
+    )
     pick = gr.Dropdown(
         label="Campaign to edit", choices=[NEW_CHOICE], value="", interactive=True, elem_id="hitl-campaign-pick"
     )
@@ -187,7 +211,7 @@ def _campaigns_tab(service: Service) -> tuple[TabView, Dependency]:
         rows = admin.campaigns(user)
         choices = [NEW_CHOICE, *[(c["name"], c["name"]) for c in rows]]
         return {
-            table: [[c[k] for k in CAMPAIGN_COLUMNS] for c in rows],
+            table: [[_cell(c[k]) for k in CAMPAIGN_COLUMNS] for c in rows],
             pick: gr.update(choices=choices) if picked is None else gr.update(choices=choices, value=picked),
         }
 

@@ -1,8 +1,11 @@
 """The arena page: a blind battle between two model versions' stored answers to a prompt; the names are
-revealed only after the vote, and a vote after the reveal does not count.
+revealed only after the vote, and a vote after the reveal does not count. Keys as on the rate page (1-5, 0,
+Enter to vote, s for a new battle), kept until a new battle is drawn (`#hitl-ack`, collection_ui/shortcuts.py).
 
     hitl serve    # then http://127.0.0.1:7860/arena/
 """
+
+import time
 
 import gradio as gr
 
@@ -17,29 +20,34 @@ VOTE_CHOICES = [(f"{label} [{KEY_OF_CHOICE[key]}]", key) for key, label, *_ in C
 
 
 def _battle(b: BattleView | None) -> list:
+    # The last value is the ack the keyboard script waits for: keys pressed before a new battle is drawn apply to it.
     if b is None:
         return [
             None,
-            gr.update(value="", visible=False),
+            gr.update(visible=False),
+            "",
             "",
             "",
             None,
             "Press **New battle** to start.",
             gr.update(interactive=False),
+            time.time(),
         ]
     return [
         b.id,
-        gr.update(value=prompt_markdown(b.prompt_text, b.prompt_messages), visible=True),
+        gr.update(visible=True),
+        prompt_markdown(b.prompt_text, b.prompt_messages),
         b.response_a,
         b.response_b,
         None,
         "Which answer is better? The model names are shown after your vote.",
         gr.update(interactive=True),
+        time.time(),
     ]
 
 
-def _reveal(r: Reveal) -> str:
-    return f"**A** was **{r.model_a}**, **B** was **{r.model_b}**. {r.message}"
+def _reveal(r: Reveal) -> list:
+    return [f"**A** was **{r.model_a}**, **B** was **{r.model_b}**. {r.message}", time.time()]
 
 
 def build(service: Service) -> gr.Blocks:
@@ -53,9 +61,9 @@ def build(service: Service) -> gr.Blocks:
             model_b = gr.Dropdown(label="Model B", choices=[SAMPLED], value=SAMPLED)
             prompt_set = gr.Dropdown(label="Prompt set", choices=["all"], value="all")
             new = gr.Button("New battle [s]", elem_id="hitl-skip")
-        with gr.Column(elem_classes=["hitl-box"]):
+        with gr.Column(visible=False, elem_classes=["hitl-box"]) as prompt_box:
             gr.Markdown("#### Prompt")
-            prompt = safe_markdown(visible=False, elem_id="hitl-prompt")
+            prompt = safe_markdown(elem_id="hitl-prompt")
         with gr.Row(equal_height=False):
             with gr.Column(elem_classes=["hitl-response"]):
                 gr.Markdown("#### A")
@@ -68,7 +76,8 @@ def build(service: Service) -> gr.Blocks:
             send = gr.Button("Vote [Enter]", variant="primary", elem_id="hitl-submit", interactive=False)
             reveal = gr.Button("Reveal without voting")
         result = safe_markdown(elem_id="hitl-arena-result")
-        outputs = [battle_id, prompt, answer_a, answer_b, vote, result, send]
+        ack = gr.Number(visible="hidden", elem_id="hitl-ack", precision=6)
+        outputs = [battle_id, prompt_box, prompt, answer_a, answer_b, vote, result, send, ack]
 
         def pick(name: str) -> str | None:
             return None if name in (None, "", SAMPLED) else name
@@ -108,6 +117,6 @@ def build(service: Service) -> gr.Blocks:
 
         page.load(load, None, [nav, model_a, model_b, prompt_set, *outputs], api_visibility="private")
         new.click(start, [model_a, model_b, prompt_set], outputs, trigger_mode="once", api_visibility="private")
-        send.click(cast, [battle_id, vote], result, trigger_mode="once", api_visibility="private")
-        reveal.click(show, battle_id, result, api_visibility="private")
+        send.click(cast, [battle_id, vote], [result, ack], trigger_mode="once", api_visibility="private")
+        reveal.click(show, battle_id, [result, ack], api_visibility="private")
     return page

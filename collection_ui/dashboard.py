@@ -1,51 +1,98 @@
-"""The dashboard (reviewers and admins): throughput over time, queue depth, Krippendorff's alpha, the per-rater
-quality table, a plot of each rater metric, and the loop's rounds with their metrics.
+"""The dashboard (reviewers and admins): judgments per hour, queue depth, agreement, the per-rater quality table,
+one chart per rater metric, and the loop's rounds with every rate's 95% interval and n.
 
-    hitl serve    # then http://127.0.0.1:7860/dashboard/
+    hitl serve    # then http://127.0.0.1:7860/dashboard/  (?campaign=NAME picks the campaign)
 
-Every number comes from hitl.stats / hitl.quality through the service; this page only draws them.
+Every number comes from hitl.stats / hitl.quality through the service; this page only rounds and draws them.
 """
 
 from datetime import datetime
 
 import gradio as gr
-import pandas as pd
 
+from collection_ui.charts import hourly_figure, rater_bars
 from collection_ui.common import caller, nav_markdown, page_blocks, safe_markdown, shown_errors
 from hitl.service import Service
-from hitl.service.dashboard import RATER_COLUMNS, ROUND_COLUMNS, Dashboard
+from hitl.service.dashboard import ROUND_INTERVALS, Dashboard
+from hitl.stats import format_rate
 
-METRICS = [c for c in RATER_COLUMNS if c not in ("rater", "issues")]
+# The rater table as people read it: (header with its unit, how to show a row's value). Numbers stay numbers,
+# so a click on a header sorts them.
+RATER_TABLE = [
+    ("rater", lambda r: r["rater"]),
+    ("judgments", lambda r: r["judgments"]),
+    ("gold accuracy %", lambda r: _pct(r["gold accuracy"])),
+    ("gold 95% CI (n)", lambda r: _ci(r["gold low"], r["gold high"], r["gold n"])),
+    ("agreement %", lambda r: _pct(r["agreement"])),
+    ("agreement 95% CI (n)", lambda r: _ci(r["agreement low"], r["agreement high"], r["agreement n"])),
+    ("picks first shown %", lambda r: _pct(r["position bias (first shown)"])),
+    ("picks longer %", lambda r: _pct(r["length bias (longer)"])),
+    ("median s", lambda r: None if r["median seconds"] is None else round(r["median seconds"], 1)),
+    ("flagged %", lambda r: _pct(r["flagged share"])),
+    ("issues", lambda r: r["issues"] or "–"),
+]
+RATER_TYPES = ["str", "number", "number", "str", "number", "str", "number", "number", "number", "number", "str"]
+# (title, data key, n key, unit, reference line, its label) of each rater chart.
+RATER_CHARTS = [
+    ("Gold accuracy", "gold accuracy", "gold n", "%", None, ""),
+    ("Agreement with the other raters", "agreement", "agreement n", "%", None, ""),
+    ("Picks the response shown first", "position bias (first shown)", "position n", "%", 0.5, "chance"),
+    ("Picks the longer response", "length bias (longer)", "length n", "%", 0.5, "chance"),
+    ("Median seconds per judgment", "median seconds", "timed n", "s", None, ""),
+    ("Judgments with a flag", "flagged share", "judgments", "%", None, ""),
+]
+ROUND_TABLE = ["round", "stage", "status", "new judgments", *ROUND_INTERVALS, "items queued", "updated", "message"]
+
+
+def _width(header: str) -> int:
+    """A column wide enough for its header on one line (the tables scroll sideways on a phone instead)."""
+    return max(80, 9 * len(header) + 28)
+
+
+def _pct(x: float | None) -> int | None:
+    return None if x is None else round(100 * x)
+
+
+def _ci(low: float | None, high: float | None, n: int | None) -> str:
+    if not n:
+        return "– (0)"
+    return f"{100 * low:.0f}–{100 * high:.0f} ({n})" if low is not None and high is not None else f"– ({n})"
 
 
 def _fmt(x) -> str:
-    return "–" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+    return "–" if x is None else (f"{x:.2f}" if isinstance(x, float) else str(x))
 
 
 def _headline(d: Dashboard) -> str:
     s, q = d.summary, d.depth
+    gold = f"{q['gold_items']} gold" if q["gold_items"] else "**no gold items** (gold accuracy stays blank)"
     return (
         f"### {d.campaign}\n"
         f"**Judgments** {s['n_judgments']} · **items judged** {s['n_items']} · **raters** {s['n_raters']} · "
         f"**Krippendorff's alpha** ordinal {_fmt(s['alpha_ordinal'])}, nominal {_fmt(s['alpha_nominal'])} · "
         f"**Fleiss' kappa** {_fmt(s['fleiss_kappa'])}\n\n"
         f"**Queue:** {q['open_items']} open items need {q['judgments_needed']} more judgments · "
-        f"{q['done_items']} done · {q['gold_items']} gold"
+        f"{q['done_items']} done · {gold}"
     )
+
+
+def _round_row(r: dict) -> list:
+    rates = [format_rate(r[c], r[f"{c} low"], r[f"{c} high"], r[f"{c} n"]) for c in ROUND_INTERVALS]
+    when = datetime.fromtimestamp(r["updated"]).strftime("%Y-%m-%d %H:%M") if r["updated"] else ""
+    queued = "–" if r["items queued"] is None else r["items queued"]
+    new = "–" if r["new judgments"] is None else r["new judgments"]
+    return [r["round"], r["stage"], r["status"], new, *rates, queued, when, r["message"]]
 
 
 def _outputs(d: Dashboard) -> list:
-    times = pd.DataFrame(
-        {"time": [datetime.fromtimestamp(t) for t, _ in d.throughput], "judgments": [n for _, n in d.throughput]}
-    )
-    table = pd.DataFrame(d.raters, columns=RATER_COLUMNS)
-    plots = [
-        pd.DataFrame({"rater": table["rater"], metric: pd.to_numeric(table[metric], errors="coerce")})
-        for metric in METRICS
+    table = [[show(r) for _, show in RATER_TABLE] for r in d.raters]
+    names = [r["rater"] for r in d.raters]
+    charts = [
+        rater_bars(names, [r[key] for r in d.raters], [r[n] for r in d.raters], title, unit, ref, ref_label)
+        for title, key, n, unit, ref, ref_label in RATER_CHARTS
     ]
-    rounds = pd.DataFrame(d.rounds, columns=ROUND_COLUMNS)
-    rounds["updated"] = [datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "" for t in rounds["updated"]]
-    return [_headline(d), times, table, *plots, rounds]
+    rounds = [_round_row(r) for r in d.rounds]
+    return [_headline(d), hourly_figure(d.throughput), table, *charts, rounds]
 
 
 def build(service: Service) -> gr.Blocks:
@@ -55,16 +102,30 @@ def build(service: Service) -> gr.Blocks:
             campaign = gr.Dropdown(label="Campaign", choices=[], interactive=True)
             refresh = gr.Button("Refresh")
         headline = safe_markdown(elem_id="hitl-dashboard-headline")
-        throughput = gr.LinePlot(x="time", y="judgments", title="Judgments per hour", height=260)
-        table = gr.Dataframe(headers=RATER_COLUMNS, interactive=False, label="Raters", wrap=True)
-        plots = []
-        for start in range(0, len(METRICS), 3):
-            with gr.Row():
-                plots += [
-                    gr.BarPlot(x="rater", y=metric, title=metric, height=240) for metric in METRICS[start : start + 3]
-                ]
+        throughput = gr.Plot(label="Judgments per hour", show_label=False, elem_id="hitl-dashboard-hours")
+        table = gr.Dataframe(
+            headers=[h for h, _ in RATER_TABLE],
+            datatype=RATER_TYPES,
+            interactive=False,
+            label="Raters (click a header to sort)",
+            max_height=640,
+            wrap=True,
+            column_widths=[190] + [_width(h) for h, _ in RATER_TABLE[1:-1]] + [360],
+            elem_id="hitl-dashboard-raters",
+            elem_classes=["hitl-table"],
+        )
+        with gr.Row():
+            # The figures carry their own titles: no label box over them.
+            plots = [gr.Plot(label=title, show_label=False, min_width=320) for title, *_ in RATER_CHARTS]
         rounds = gr.Dataframe(
-            headers=ROUND_COLUMNS, interactive=False, label="Loop rounds (hitl loop / hitl serve --loop)", wrap=True
+            headers=ROUND_TABLE,
+            interactive=False,
+            label="Loop rounds (hitl loop / hitl serve --loop-campaign): rates with their 95% interval and n",
+            wrap=True,
+            # The rate columns hold "0.71 [0.55, 0.83] n=31" on one line.
+            column_widths=[max(_width(h), 250 if h in ROUND_INTERVALS else 0) for h in ROUND_TABLE[:-1]] + [360],
+            elem_id="hitl-dashboard-rounds",
+            elem_classes=["hitl-table"],
         )
         outputs = [headline, throughput, table, *plots, rounds]
 
@@ -79,8 +140,10 @@ def build(service: Service) -> gr.Blocks:
                         "No campaigns yet.",
                         *[None] * (len(outputs) - 1),
                     ]
-                shown = service.dashboard.dashboard(user, names[0])
-                return [nav_markdown(user, "dashboard"), gr.update(choices=names, value=names[0]), *_outputs(shown)]
+                wanted = dict(request.query_params).get("campaign")
+                name = wanted if wanted in names else names[0]
+                shown = service.dashboard.dashboard(user, name)
+                return [nav_markdown(user, "dashboard"), gr.update(choices=names, value=name), *_outputs(shown)]
 
         def show(name, request: gr.Request):
             with shown_errors():

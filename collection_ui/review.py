@@ -61,7 +61,9 @@ def _counts_text(rows: list[ReviewRow]) -> str:
     missed = Counter(name for r in rows for name in r.missed_gold).most_common(3)
     if missed:
         # Many items failing gold because of the same few raters is a rater problem, not an item problem.
-        text += "\n\nMissed gold most often: " + ", ".join(f"{name} ({n} items)" for name, n in missed)
+        text += "\n\nMissed gold most often: " + ", ".join(
+            f"{name} ({n} item{'s' if n != 1 else ''})" for name, n in missed
+        )
     return text
 
 
@@ -144,7 +146,7 @@ def build(service: Service) -> gr.Blocks:
             interactive=False,
             label="Items to review",
             max_height=420,
-            column_widths=[60, 110, 190, 120, 100, 260, 110, 150, 110],
+            column_widths=[80, 110, 190, 154, 109, 260, 110, 199, 127],
             elem_id="hitl-review-queue",
             elem_classes=["hitl-table"],
         )

@@ -249,3 +249,16 @@ def leaderboard(
         low, high = intervals.get(m, (math.nan, math.nan))
         rows.append(Rating(m, ratings[m], low, high, total[m], wins[m], total[m] - wins[m] - ties[m], ties[m]))
     return sorted(rows, key=lambda r: (-r.rating, r.model))
+
+
+def shared_ranks(ratings: Sequence[Rating]) -> list[int]:
+    """Rank of each row (best first, as `leaderboard` returns them): 1 + the number of models whose whole interval
+    lies above this one's. Models whose intervals overlap share a rank, so two models at the same rating are
+    never ranked 1 and 2; without intervals (nan) every model is its own rank."""
+    ranks = []
+    for k, r in enumerate(ratings):
+        if math.isnan(r.low) or math.isnan(r.high):
+            ranks.append(k + 1)
+            continue
+        ranks.append(1 + sum(1 for o in ratings if not math.isnan(o.low) and o.low > r.high))
+    return ranks

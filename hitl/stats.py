@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -16,6 +17,9 @@ from hitl.campaigns import Campaign
 from hitl.quality import JudgmentRow, RaterQuality, campaign_summary, rater_report
 from hitl.store import Store
 from hitl.store.schema import items, judgments, responses, users
+
+# Resamples of every bootstrap interval hitl shows by default: `hitl eval-policy --bootstrap` and the leaderboard.
+BOOTSTRAP_ROUNDS = 1000
 
 
 def judgment_rows(store: Store, campaign: Campaign | None = None) -> list[JudgmentRow]:
@@ -106,10 +110,22 @@ def queue_depth(store: Store, campaign: Campaign) -> QueueDepth:
     )
 
 
-def throughput(store: Store, campaign: Campaign | None = None, bucket_seconds: float = 3600, buckets: int = 12):
-    """Judgments per time bucket, newest last: [(bucket_start_epoch, count), ...] over the last `buckets`."""
+def hour_start(t: float) -> float:
+    """The start of the local calendar hour holding epoch `t` (11:13 belongs to 11:00, not to a rolling bucket)."""
+    return datetime.fromtimestamp(t).replace(minute=0, second=0, microsecond=0).timestamp()
+
+
+def throughput(
+    store: Store, campaign: Campaign | None = None, bucket_seconds: float = 3600, buckets: int = 12
+) -> list[tuple[float, int]]:
+    """Judgments per time bucket, newest last: [(bucket_start_epoch, count), ...] over the last `buckets`.
+
+    Hour-sized buckets are local calendar hours (the newest is the current hour, still filling), so a judgment at
+    11:13 counts in the 11:00 bucket; other sizes are aligned to whole multiples of their size since the epoch.
+    """
     now = time.time()
-    start = now - bucket_seconds * buckets
+    current = hour_start(now) if bucket_seconds == 3600 else now - now % bucket_seconds
+    start = current - bucket_seconds * (buckets - 1)
     query = select(judgments.c.created_at).where(judgments.c.created_at >= start)
     if campaign is not None:
         query = query.join(items, items.c.id == judgments.c.item_id).where(items.c.campaign_id == campaign.id)
@@ -119,6 +135,27 @@ def throughput(store: Store, campaign: Campaign | None = None, bucket_seconds: f
     for t in times:
         counts[min(int((t - start) // bucket_seconds), buckets - 1)] += 1
     return [(start + i * bucket_seconds, n) for i, n in enumerate(counts)]
+
+
+def format_rate(rate: float | None, low: float | None = None, high: float | None = None, n: int | None = None) -> str:
+    """A rate as people read it, with its 95% interval and n: '0.62 [0.50, 0.74] n=24'; '–' when undefined."""
+    if rate is None or rate != rate:
+        return "–" if n is None else f"– n={n}"
+    text = f"{rate:.2f}"
+    if low is not None and high is not None and low == low and high == high:
+        text += f" [{low:.2f}, {high:.2f}]"
+    return text if n is None else f"{text} n={n}"
+
+
+def win_verdict(a: str, b: str, low: float, high: float, n: int) -> str:
+    """One line on what a win rate of `a` over `b` with this 95% interval means."""
+    if n == 0 or low != low or high != high:
+        return f"no verdict: no comparisons of {a} and {b}"
+    if low > 0.5:
+        return f"{a} is better than {b} (the 95% interval lies above 0.5)"
+    if high < 0.5:
+        return f"{b} is better than {a} (the 95% interval lies below 0.5)"
+    return f"no significant difference between {a} and {b} (the 95% interval holds 0.5)"
 
 
 def collection_report(store: Store, campaign: Campaign | None = None) -> tuple[dict, list[RaterQuality]]:

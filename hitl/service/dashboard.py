@@ -49,6 +49,15 @@ ROUND_COLUMNS = [
     "message",
 ]
 _ROUND_METRICS = ("new_judgments", "reward_accuracy", "rm_win_rate", "oracle_win_rate", "items_queued")
+# Beside each rate of a round: its 95% interval and n (the metric names the loop's stages record them under).
+ROUND_INTERVALS = {
+    "reward accuracy": ("reward_accuracy_low", "reward_accuracy_high", "reward_eval_pairs"),
+    "reward win rate (new vs base)": ("rm_win_low", "rm_win_high", "eval_pairs"),
+    "oracle win rate (new vs base)": ("oracle_win_low", "oracle_win_high", "eval_pairs"),
+}
+# Beside the rater table's rates: how many judgments each rests on and the 95% (Wilson) interval where one exists.
+RATER_DETAILS = ("gold n", "gold low", "gold high", "agreement n", "agreement low", "agreement high")
+RATER_DETAILS += ("position n", "length n", "timed n")
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,8 @@ class Dashboard:
     summary: dict
     depth: dict
     throughput: list[tuple[float, int]]  # (bucket start epoch, judgments)
-    raters: list[dict]  # one dict per rater, keys RATER_COLUMNS
-    rounds: list[dict]  # one dict per loop round, newest first, keys ROUND_COLUMNS
+    raters: list[dict]  # one dict per rater, keys RATER_COLUMNS and RATER_DETAILS
+    rounds: list[dict]  # one dict per loop round, newest first, keys ROUND_COLUMNS and each ROUND_INTERVALS low/high/n
 
 
 def _clean(x: float) -> float | None:
@@ -123,6 +132,10 @@ class DashboardService:
             )
             for q in report
         ]
+        for row, q in zip(raters, report, strict=True):
+            details = [q.gold.total, q.gold.low, q.gold.high, q.loo_agreement.total, q.loo_agreement.low]
+            details += [q.loo_agreement.high, q.position.n, q.length.n, q.speed.n]
+            row.update(zip(RATER_DETAILS, [_clean(x) for x in details], strict=True))
         return Dashboard(
             campaign=c.name,
             summary={k: _clean(v) for k, v in summary.items()},
@@ -141,5 +154,9 @@ def loop_rows(store: Store, campaign) -> list[dict]:
     for r in reversed(rounds(store, campaign)):
         metrics = [_clean(r.metrics.get(k)) for k in _ROUND_METRICS]
         values = [r.number, r.stage, r.status, *metrics, r.updated_at, r.message]
-        rows.append(dict(zip(ROUND_COLUMNS, values, strict=True)))
+        row = dict(zip(ROUND_COLUMNS, values, strict=True))
+        for column, keys in ROUND_INTERVALS.items():
+            parts = zip(("low", "high", "n"), keys, strict=True)
+            row.update({f"{column} {part}": _clean(r.metrics.get(k)) for part, k in parts})
+        rows.append(row)
     return rows

@@ -17,6 +17,7 @@ from hitl.service import sessions
 from hitl.service.access import pages_for
 from hitl.service.admin import AdminService
 from hitl.service.arena import ArenaService
+from hitl.service.comparisons import ComparisonService
 from hitl.service.dashboard import DashboardService
 from hitl.service.heavy import HeavyGate
 from hitl.service.rating import RatingService
@@ -48,6 +49,7 @@ class Service:
         self.review = ReviewService(self.store, self.heavy)
         self.arena = ArenaService(self.store, gate=self.heavy)
         self.dashboard = DashboardService(self.store, self.heavy)
+        self.comparisons = ComparisonService(self.store, self.heavy)
         self.admin = AdminService(self.store, self.settings, on_change=self.forget_cached, gate=self.heavy)
 
     def forget_cached(self) -> None:

@@ -29,7 +29,8 @@ ROLES = ("rater", "reviewer", "admin")
 ITEM_KINDS = ("pairwise", "ranking")
 ITEM_STATUSES = ("open", "done", "retired")
 LEASE_STATES = ("active", "submitted", "released", "skipped", "expired")
-MODEL_KINDS = ("policy", "reward")
+# "oracle": an oracle spec (rule:concise, module:function) that judged battles, kept so battles can name it.
+MODEL_KINDS = ("policy", "reward", "oracle")
 
 users = Table(
     "users",
@@ -253,7 +254,9 @@ login_attempts = Table(
     Index("ix_login_attempts_client", "client", "created_at"),
 )
 
-ARENA_JUDGES = ("human", "reward")
+# Who judged a battle: a person's vote, a reward model, or an oracle (`hitl eval-policy --oracle`, its spec kept as a
+# model version of kind "oracle").
+ARENA_JUDGES = ("human", "reward", "oracle")
 ARENA_OUTCOMES = ("a", "b", "tie", "both_bad")
 
 # A blind battle between two model versions' stored answers to one prompt. `counted` is set only by

@@ -155,7 +155,7 @@ PAGES_FOR_SHOTS = [
     ("rate", "Judged today"),
     ("review", "items to look at"),
     ("arena", "Press"),
-    ("leaderboard", "counted battles"),
+    ("leaderboard", "counted battle"),
     ("dashboard", "Krippendorff"),
     ("admin", "API tokens"),
 ]

@@ -87,3 +87,102 @@ def test_a_ranking_item_is_adjudicated_by_a_rank_per_response(store, make_user, 
     for bad in (["1", None, "2"], ["1", "1", "2"]):
         with pytest.raises(InvalidInput):
             service.review.adjudicate_choice(reviewer, item_id, ranks=bad)
+
+
+def test_models_whose_intervals_overlap_share_a_rank():
+    from hitl.ratings import Rating, shared_ranks
+
+    def r(name, rating, low, high):
+        return Rating(name, rating, low, high, 5, 0, 0, 0)
+
+    # Two models at one rating and interval (the case of five votes): both are first, the clearly worse one third.
+    board = [r("a", 1010, 950, 1070), r("b", 1010, 950, 1070), r("c", 800, 760, 900)]
+    assert shared_ranks(board) == [1, 1, 3]
+    assert shared_ranks([r("a", 1100, 1050, 1150), r("b", 1000, 990, 1040)]) == [1, 2]
+
+
+def test_eval_policy_pairs_reach_the_comparisons_once(store, make_user):
+    from hitl.catalog import add_prompt, add_response, register_model_version
+    from hitl.loop import state
+    from hitl.service.comparisons import JudgedPair, record_pairs
+
+    service = Service(store)
+    viewer = make_user("rater")
+    with store.write() as conn:
+        base, tuned = (register_model_version(conn, kind="policy", name=n) for n in ("base", "tuned"))
+        pairs = []
+        for i in range(10):
+            pid = add_prompt(conn, text=f"question {i}")
+            a = add_response(conn, prompt_id=pid, text=f"tuned answer {i}", model_version_id=tuned)
+            b = add_response(conn, prompt_id=pid, text=f"base answer {i} is longer", model_version_id=base)
+            pairs.append(JudgedPair(a, b, 1.0 if i < 8 else 0.5))
+    assert record_pairs(store, pairs, "oracle", "rule:concise") == 10
+    assert record_pairs(store, pairs, "oracle", "rule:concise") == 0  # the same run again stores nothing twice
+    (row,) = service.comparisons.rows(viewer, rounds=200)
+    assert (row.a, row.b, row.judge, row.n, row.wins, row.ties, row.losses) == (
+        "tuned",
+        "base",
+        "oracle rule:concise",
+        10,
+        8,
+        2,
+        0,
+    )
+    assert row.rate == pytest.approx(0.9) and row.low > 0.5 and "tuned is better than base" in row.verdict
+    assert service.arena.board(viewer, "oracle").n_battles == 10
+
+    from hitl.campaigns import create_campaign
+    from hitl.config import CampaignSettings
+
+    campaign = create_campaign(store, CampaignSettings(name="looped"))
+    first = state.current_round(store, campaign, base)
+    metrics = {"rm_win_rate": 0.55, "rm_win_low": 0.41, "rm_win_high": 0.69, "eval_pairs": 40}
+    state.save(store, first, stage="done", status="done", policy_version_id=tuned, metrics=metrics)
+    # A fresh service: a cached result may be served for a while after its data changed (hitl.service.heavy).
+    looped = Service(store).comparisons.rows(viewer, rounds=200)[-1]
+    assert (looped.source, looped.n, looped.rate) == ("loop round 1 (looped)", 40, 0.55)
+    assert "no significant difference" in looped.verdict
+
+
+def test_throughput_counts_calendar_hours_and_rates_read_with_their_interval(sqlite_store, make_user):
+    import time as clock
+
+    from hitl.stats import format_rate, hour_start, win_verdict
+
+    now = clock.time()
+    assert hour_start(now) <= now < hour_start(now) + 3600 and hour_start(hour_start(now) + 59) == hour_start(now)
+    assert format_rate(0.625, 0.5, 0.74, 24) == "0.62 [0.50, 0.74] n=24"
+    assert format_rate(None, n=0) == "– n=0"
+    assert "no significant difference" in win_verdict("a", "b", 0.45, 0.6, 40)
+    assert win_verdict("a", "b", 0.2, 0.4, 40).startswith("b is better")
+
+
+def test_throughput_buckets_start_at_the_top_of_the_hour(store, make_user, make_campaign):
+    from hitl.stats import hour_start, throughput
+
+    campaign = make_campaign(overlap=1)
+    add_items(store, campaign, 2)
+    user = make_user()
+    _judge(store, user, campaign, lambda item: 0)
+    buckets = throughput(store, campaign, 3600, 24)
+    assert len(buckets) == 24 and buckets[-1][0] == hour_start(buckets[-1][0] + 1)
+    assert buckets[-1][1] == 1 and sum(n for _, n in buckets) == 1
+
+
+def test_chart_labels_are_plain_text():
+    import io
+
+    from collection_ui.charts import heatmap_figure, hourly_figure, rater_bars
+
+    evil = r"mt$\notacommand{$x"
+    fig = rater_bars([evil, "plain"], [0.5, None], [10, 0], "Gold accuracy")
+    fig.savefig(io.BytesIO(), format="png")  # mathtext would raise here
+    assert evil in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert fig.axes[0].get_xlim()[0] == 0  # bars from zero
+    import numpy as np
+
+    heatmap_figure([evil, "b"], np.array([[np.nan, 0.5], [0.5, np.nan]]), np.array([[0, 2], [2, 0]])).savefig(
+        io.BytesIO(), format="png"
+    )
+    empty = hourly_figure([(0.0, 0)] * 24)
+    assert "No judgments" in empty.axes[0].texts[0].get_text()

@@ -140,3 +140,29 @@ def test_twenty_items_by_keyboard_are_stored_keystroke_for_keystroke(site, page,
     assert stored == expected
     assert skipped == 1
     page.screenshot(path=str(tmp_path / "rate-keys-done.png"), full_page=True)
+
+
+def test_a_ranking_item_is_ranked_with_a_control_per_response(site, page):
+    """K-way items: a rank per response (clicks), submitted with Enter; the stored ranking follows the picks."""
+    from hitl.store.schema import campaigns, items, responses
+
+    site.login(page, "kira", then="/rate/?campaign=ranked")
+    page.goto(f"{site.url}/rate/?campaign=ranked")
+    page.wait_for_function("() => document.querySelector('#hitl-rank-c')?.innerText.includes('Rank of C')")
+    shown = [page.inner_text(f"#hitl-response-{x} .prose").strip() for x in "abc"]
+    for letter, rank in zip("abc", ("2", "3", "1"), strict=True):
+        page.locator(f"#hitl-rank-{letter}").get_by_label(rank, exact=True).check()
+    ack = _ack(page)
+    page.keyboard.press("Enter")
+    _wait_for_answer(page, ack)
+    assert _status(page).startswith("✓ Saved")
+    with site.store.read() as conn:
+        texts = dict(conn.execute(select(responses.c.id, responses.c.text)).all())
+        row = conn.execute(
+            select(judgments.c.ranking)
+            .join(users, users.c.id == judgments.c.user_id)
+            .join(items, items.c.id == judgments.c.item_id)
+            .join(campaigns, campaigns.c.id == items.c.campaign_id)
+            .where(users.c.name == "kira", campaigns.c.name == "ranked")
+        ).one()
+    assert [texts[r] for r in row.ranking] == [shown[2], shown[0], shown[1]]  # C first, then A, then B
