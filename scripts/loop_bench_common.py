@@ -91,7 +91,10 @@ def human_oracle(train_file: str, workdir: Path, config: str) -> str:
         return json.loads(done.read_text())["spec"]
     fresh_home(folder)
     store = open_store(f"sqlite:///{folder / 'oracle.db'}")
-    step = RewardStep(name="human-oracle", trainer=TrainerSource(config), data=train_file)
+    # Public sets hold a few empty answers (HH-RLHF does): left out and counted, not fatal.
+    step = RewardStep(
+        name="human-oracle", trainer=TrainerSource(config, overrides={"skip_invalid": True}), data=train_file
+    )
     result = train_reward_step(store, None, step)
     spec = f"reward:{result.path}"
     done.write_text(json.dumps({"spec": spec, "accuracy": result.accuracy, "eval_pairs": result.eval_pairs}))
