@@ -2,19 +2,26 @@
 
     python -c "import hitl.store as s, hitl.io as io; print(io.export(s.open_store(), 'pairs.jsonl').counts)"
 
-Layouts: "pairs" = TRL `prompt/chosen/rejected/margin` (+ weight, item_id, source, ids); "unpaired" = KTO
-`prompt/completion/label`; "raw" = one row per judgment with every stored field. Chat prompts are written in
+Layouts: "pairs" = TRL `prompt/chosen/rejected/margin` (+ strength, weight, item_id, source, ids); "unpaired" =
+KTO `prompt/completion/label`; "raw" = one row per judgment with every stored field. Chat prompts are written in
 TRL's conversational form (prompt = the message list, chosen / rejected / completion = one assistant message);
 when any row of an export is a chat, every row is, because TRL wants one form per dataset. Formats: "jsonl"
-(byte-identical for the same database and options), "parquet", "hf" (datasets' save_to_disk directory).
+(byte-identical for the same database and options), "parquet", "hf" (datasets' save_to_disk directory with a
+dataset card, README.md: hitl.io.dataset_card; `push_to_hub` sends it to the hub as well).
 
-Files are written to a temp file beside the target, fsynced and renamed; `<out>.manifest.json` (also atomic)
-records the counts, options, sha256 of the data, the time and the hitl version.
+`strength` is the raters' judgment (1-3, 0 for a tie, the mean when aggregated). `margin` is what hitl's own reward
+training uses, because TRL's RewardTrainer reads any `margin` column as a loss margin in logits:
+`margin_per_strength` (0.5) per step above "slightly better", so 0 / 0.5 / 1.0 (training_margin).
+
+Files are written to a temp file beside the target, fsynced and renamed. The manifest (also atomic) records the
+counts, options, sha256 of the data, the time and the hitl version; it is `.<name>.manifest.json` beside the data,
+a hidden name, because `datasets.load_dataset("json", data_dir=...)` reads every visible file of the folder.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +34,27 @@ import hitl
 from hitl.campaigns import Campaign, get_campaign
 from hitl.errors import InvalidInput
 from hitl.io.atomic import sha256_file, write_atomic, write_atomic_dir
+from hitl.io.dataset_card import lineage, render_card
 from hitl.preferences import build_pairs, load_items, unpaired_rows
 from hitl.store import Store
 from hitl.store.schema import campaigns, items, judgments, users
 
 FORMATS = ("jsonl", "parquet", "hf")
 LAYOUTS = ("pairs", "unpaired", "raw")
+# reward.data trains with the same margins (reward.data.training_margin; a test holds the two together).
+MARGIN_PER_STRENGTH = 0.5
+CARD_NAME = "README.md"
+
+
+def training_margin(strength: float, per_strength: float = MARGIN_PER_STRENGTH) -> float:
+    """The loss margin hitl trains a pair with: 0 for 'slightly better' and for ties, `per_strength` more per step."""
+    return per_strength * max(0.0, float(strength) - 1.0)
+
+
+def manifest_path(data_path: str | Path) -> Path:
+    """`.<name>.manifest.json` beside the data: hidden, so `load_dataset("json", data_dir=...)` never reads it."""
+    data = Path(data_path)
+    return data.with_name(f".{data.name}.manifest.json")
 
 
 @dataclass(frozen=True)
@@ -62,8 +84,11 @@ def _chat_prompt(prompt: str | None, messages: list[dict] | None) -> list[dict]:
     return messages if messages is not None else [{"role": "user", "content": prompt}]
 
 
-def pair_rows(pairs: list, conversational: bool) -> list[dict[str, Any]]:
-    """PreferencePairs as TRL rows (text, or conversational when `conversational`)."""
+def pair_rows(
+    pairs: list, conversational: bool, margin_per_strength: float = MARGIN_PER_STRENGTH
+) -> list[dict[str, Any]]:
+    """PreferencePairs as TRL rows (text, or conversational when `conversational`): `strength` as the raters gave
+    it, `margin` as hitl trains with it (training_margin)."""
     rows = []
     for p in pairs:
         if conversational:
@@ -75,7 +100,8 @@ def pair_rows(pairs: list, conversational: bool) -> list[dict[str, Any]]:
                 "prompt": prompt,
                 "chosen": chosen,
                 "rejected": rejected,
-                "margin": p.margin,
+                "margin": training_margin(p.margin, margin_per_strength),
+                "strength": p.margin,
                 "weight": p.weight,
                 "item_id": p.item_id,
                 "source": p.source,
@@ -169,10 +195,30 @@ def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
     pq.write_table(pa.Table.from_pylist(rows), path)
 
 
-def _write_hf(rows: list[dict[str, Any]], path: Path) -> None:
+def _write_hf(rows: list[dict[str, Any]], path: Path, card: str) -> None:
     import datasets
 
     datasets.Dataset.from_list(rows).save_to_disk(str(path))
+    (path / CARD_NAME).write_text(card, encoding="utf-8")
+
+
+def push_to_hub(data_path: str | Path, repo_id: str, *, private: bool = True) -> str:
+    """Send a saved `hf` export and its card to the hub (needs network and a token); returns the dataset's URL.
+
+    `datasets` writes its own card (YAML: configs, dataset_info) when it pushes; hitl's card replaces the body and
+    adds its tags, keeping that YAML so the hub's viewer still finds the data.
+    """
+    import datasets
+    from huggingface_hub import DatasetCard
+
+    folder = Path(data_path)
+    datasets.load_from_disk(str(folder)).push_to_hub(repo_id, private=private)
+    ours = DatasetCard((folder / CARD_NAME).read_text(encoding="utf-8"))
+    card = DatasetCard.load(repo_id, repo_type="dataset")
+    card.data.tags = sorted(set(card.data.get("tags") or []) | set(ours.data.get("tags") or []))
+    card.text = ours.text
+    card.push_to_hub(repo_id, repo_type="dataset")
+    return f"https://huggingface.co/datasets/{repo_id}"
 
 
 def _counts(layout: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -187,6 +233,16 @@ def _counts(layout: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return counts
 
 
+def _agreement(store: Store, campaign: Campaign | None, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Agreement statistics over the judgments of the exported items (hitl.quality.campaign_summary)."""
+    from hitl.quality import campaign_summary
+    from hitl.stats import judgment_rows
+
+    exported = {r["item_id"] for r in rows}
+    summary = campaign_summary(r for r in judgment_rows(store, campaign) if r.item_id in exported)
+    return {k: summary[k] for k in ("n_judgments", "n_raters", "alpha_ordinal", "alpha_nominal", "fleiss_kappa")}
+
+
 def export(
     store: Store,
     out_path: str | Path,
@@ -198,11 +254,13 @@ def export(
     both_bad: str = "drop",
     aggregate: str = "all",
     include_corrections: bool = True,
+    margin_per_strength: float = MARGIN_PER_STRENGTH,
 ) -> Manifest:
     """Write the judgments of `campaign` (or all) to `out_path` and its manifest; see the module docstring.
 
-    ties / both_bad / aggregate shape the pairs layout (see hitl.preferences.build_pairs); the other layouts have
-    one row per judgment and refuse them. An export with no rows is refused rather than written empty.
+    ties / both_bad / aggregate / margin_per_strength shape the pairs layout (see hitl.preferences.build_pairs);
+    the other layouts have one row per judgment and refuse them. An export with no rows is refused rather than
+    written empty.
     """
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -219,10 +277,16 @@ def export(
             "include_corrections": include_corrections,
         }
         pairs = build_pairs(store, campaign, **options)
-        rows = pair_rows(pairs, conversational=any(p.messages is not None for p in pairs))
+        conversational = any(p.messages is not None for p in pairs)
+        if not (math.isfinite(margin_per_strength) and margin_per_strength >= 0):
+            raise InvalidInput(f"margin_per_strength must be a number >= 0, not {margin_per_strength!r}")
+        rows = pair_rows(pairs, conversational, margin_per_strength)
+        options["margin_per_strength"] = margin_per_strength
     else:
-        if (ties, both_bad, aggregate) != ("drop", "drop", "all"):
-            raise InvalidInput(f"ties, both_bad and aggregate apply to the pairs layout, not to {layout!r}")
+        if (ties, both_bad, aggregate, margin_per_strength) != ("drop", "drop", "all", MARGIN_PER_STRENGTH):
+            raise InvalidInput(
+                f"ties, both_bad, aggregate and margin_per_strength apply to the pairs layout, not to {layout!r}"
+            )
         if layout == "unpaired":
             options = {"include_corrections": include_corrections}
             unpaired = unpaired_rows(store, campaign, include_corrections=include_corrections)
@@ -234,9 +298,19 @@ def export(
         raise InvalidInput(f"nothing to export: {scope} has no judgments that give {layout} rows with these options")
 
     out = Path(out_path)
+    counts = _counts(layout, rows)
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         if fmt == "hf":
-            write_atomic_dir(out, lambda p: _write_hf(rows, p))
+            card = render_card(
+                layout=layout,
+                counts=counts,
+                options=options,
+                agreement=_agreement(store, campaign, rows),
+                origin=lineage(store, campaign, rows),
+                created_at=created_at,
+            )
+            write_atomic_dir(out, lambda p: _write_hf(rows, p, card))
             files = sorted(f for f in out.rglob("*") if f.is_file())
             digest: str | dict[str, str] = {f.relative_to(out).as_posix(): sha256_file(f) for f in files}
         else:
@@ -247,15 +321,15 @@ def export(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InvalidInput(f"cannot write the export to {out_path}: {reason}; choose another path") from None
     manifest = Manifest(
-        path=str(out.with_name(out.name + ".manifest.json")),
+        path=str(manifest_path(out)),
         data_path=str(out),
         fmt=fmt,
         layout=layout,
         campaign=campaign.name if campaign is not None else None,
         options=options,
-        counts=_counts(layout, rows),
+        counts=counts,
         sha256=digest,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        created_at=created_at,
     )
     text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n"
     write_atomic(manifest.path, lambda p: p.write_text(text, encoding="utf-8"))

@@ -4,7 +4,9 @@
 print(import_preferences(open_store(), 'hitl/data/demo_gold.jsonl', campaign='demo', as_='gold').summary())"
 
 Records: `prompt` (text or chat) + `chosen` + `rejected` (strings, or chat lists ending with the assistant's
-answer), optional `margin` / `strength`; or HH-RLHF records holding only the two full dialogues. Each record
+answer), optional `strength` / `margin` / `score_chosen` + `score_rejected`; HH-RLHF records holding only the two
+full dialogues; UltraFeedback-binarized and HelpSteer2 rows (hitl.io.layouts; their scores and aspects are kept
+in each response's `sampling["scores"]`). Each record
 becomes one item of the campaign over two new responses, in a seeded random order so that position gives
 nothing away. `as_="gold"` makes it a gold item; `as_="judgments"` records the preference as a judgment by the
 inactive system user "import" (source "import"), so exports and reward data include it like any rating. Such a
@@ -28,6 +30,7 @@ from hitl.catalog import add_item, add_response
 from hitl.config import DEFAULT_MAX_TEXT_BYTES
 from hitl.errors import Conflict, InvalidInput
 from hitl.io.imports import ImportReport, PromptIndex, at, load_records, resolve_campaign, source_name
+from hitl.io.layouts import normalize_layout
 from hitl.io.records import PreferenceValue, parse_preference
 from hitl.queue import JudgmentInput
 from hitl.queue.record import judgment_row, record_judgment
@@ -78,7 +81,8 @@ def import_preferences(
     """Store each preference record as an item of `campaign`: a gold item (`as_="gold"`, gold answer = the
     chosen response) or an item with one prior judgment by the system user `user_name` (`as_="judgments"`).
 
-    Strength of an imported judgment: `strength` (1-3), else `margin` rounded and clipped to 1..3, else 2.
+    Strength of an imported judgment: `strength` (1-3), else `margin` rounded and clipped to 1..3, else the gap of
+    `score_chosen` and `score_rejected` (hitl.io.records.parse_strength), else 2; a tie is refused.
     A bad record refuses the whole file, unless `skip_invalid`: then bad records are left out and listed in the
     report's `skipped` (public sets such as HH-RLHF hold a few empty answers).
     """
@@ -90,10 +94,14 @@ def import_preferences(
     planned: list[tuple[int, PreferenceValue, str]] = []
     seen: Counter[str] = Counter()
     skipped: list[str] = []
-    for number, record in load_records(path):
+    for number, record in normalize_layout(load_records(path), path):
         try:
             with at(path, number):
                 value = parse_preference(record, max_text_bytes)
+                if value.strength == 0:
+                    raise InvalidInput(
+                        "the two answers are rated equal (a tie): it is no preference; --skip-invalid leaves ties out"
+                    )
         except InvalidInput as exc:
             if not skip_invalid:
                 raise
@@ -120,8 +128,12 @@ def import_preferences(
         for number, value, key in planned:
             with at(path, number):
                 pid = index.get_or_create(value.prompt)
-                chosen = add_response(conn, prompt_id=pid, text=value.chosen, source=src, max_bytes=max_text_bytes)
-                rejected = add_response(conn, prompt_id=pid, text=value.rejected, source=src, max_bytes=max_text_bytes)
+                chosen, rejected = (
+                    add_response(
+                        conn, prompt_id=pid, text=text, sampling=_scored(scores), source=src, max_bytes=max_text_bytes
+                    )
+                    for text, scores in ((value.chosen, value.chosen_scores), (value.rejected, value.rejected_scores))
+                )
                 order = [chosen, rejected] if rng.random() < 0.5 else [rejected, chosen]
                 item_id = add_item(
                     conn,
@@ -154,6 +166,10 @@ def import_preferences(
             counts["items"] += 1
         counts["prompts_created"] = index.created
     return ImportReport(str(path), "preferences", counts, skipped)
+
+
+def _scored(scores: dict[str, float] | None) -> dict | None:
+    return {"scores": scores} if scores else None
 
 
 def _refuse_reimport(conn, path, planned: list[tuple[int, PreferenceValue, str]], user: User) -> None:

@@ -39,7 +39,7 @@ def is_row_indexed(path: str | Path) -> bool:
     if text.startswith(HUB_PREFIX):
         return True
     p = Path(text)
-    return p.is_dir() or _suffix(p) == ".parquet"
+    return p.is_dir() or Path(text.rpartition(":")[0] or text).is_dir() or _suffix(p) == ".parquet"
 
 
 def position(path: str | Path, number: int) -> str:
@@ -48,8 +48,9 @@ def position(path: str | Path, number: int) -> str:
 
 
 def read_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Records of a JSONL / CSV / Parquet file, a saved HF dataset directory, or `hf:owner/name[:split]`, each
-    checked storable (InvalidInput naming the file and line otherwise)."""
+    """Records of a JSONL / CSV / Parquet file, a saved HF dataset directory (`DIR:SPLIT` for one split of a
+    DatasetDict), or `hf:owner/name[:split]`, each checked storable (InvalidInput naming the file and line
+    otherwise)."""
     for number, record in _records(path):
         try:
             check_storable(record, "the record")
@@ -64,6 +65,11 @@ def _records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from _read_hub(text)
         return
     p = Path(text)
+    folder, _, split = text.rpartition(":")
+    if not p.exists() and folder and Path(folder).is_dir():
+        # DIR:SPLIT names one split of a saved DatasetDict (train_prefs, test_gen, ...), as hf:NAME:SPLIT does.
+        yield from _read_saved_dataset(Path(folder), split)
+        return
     if not p.exists():
         raise InvalidInput(f"{p} does not exist")
     if p.is_dir():
@@ -193,7 +199,7 @@ def _read_dataset_rows(dataset: Any) -> Iterator[tuple[int, dict[str, Any]]]:
         yield index, dict(record)
 
 
-def _read_saved_dataset(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_saved_dataset(path: Path, split: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     import datasets
 
     try:
@@ -202,11 +208,15 @@ def _read_saved_dataset(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InvalidInput(f"{path}: not a dataset saved with save_to_disk ({exc})") from None
     if isinstance(loaded, datasets.DatasetDict):
         splits = list(loaded)
-        if len(splits) != 1 and "train" not in splits:
+        if split is not None and split not in splits:
+            raise InvalidInput(f"{path} has no split {split!r}; its splits: {', '.join(splits)}")
+        if split is None and len(splits) != 1 and "train" not in splits:
             raise InvalidInput(
-                f"{path} holds the splits {', '.join(splits)}: import one of them, e.g. {path / splits[0]}"
+                f"{path} holds the splits {', '.join(splits)}: import one of them, e.g. {path}:{splits[0]}"
             )
-        loaded = loaded["train"] if "train" in splits else loaded[splits[0]]
+        loaded = loaded[split or ("train" if "train" in splits else splits[0])]
+    elif split is not None:
+        raise InvalidInput(f"{path} is one dataset without splits: import {path} itself, not {path}:{split}")
     yield from _read_dataset_rows(loaded)
 
 

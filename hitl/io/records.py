@@ -1,4 +1,4 @@
-"""Pure parsing of import records: prompts, tags, TRL preference records and HH-RLHF dialogues.
+"""Pure parsing of import records: prompts, tags, TRL preference records, HH-RLHF dialogues and scored pairs.
 
     python -c "from hitl.io.records import split_hh_dialogue as s; print(s('\\n\\nHuman: hi\\n\\nAssistant: A', \
 '\\n\\nHuman: hi\\n\\nAssistant: B'))"
@@ -121,12 +121,16 @@ def _hh_turns(dialogue: str, what: str) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class PreferenceValue:
-    """One preference record, cleaned: the prompt, the two answers and the strength (1-3) to record."""
+    """One preference record, cleaned: the prompt, the two answers and the strength (1-3; 0 when the record calls
+    the two equal), plus the scores a published set gave each answer (UltraFeedback's score, HelpSteer2's aspects),
+    kept with the responses."""
 
     prompt: PromptValue
     chosen: str
     rejected: str
     strength: int
+    chosen_scores: dict[str, float] | None = None
+    rejected_scores: dict[str, float] | None = None
 
 
 def _answer(value: Any, what: str) -> Any:
@@ -138,8 +142,42 @@ def _answer(value: Any, what: str) -> Any:
     return value
 
 
+# UltraFeedback's fine-grained scores run 1-10; a quarter of that is one step of hitl's 1-3 strength.
+SCORE_SCALE_MAX = 10.0
+
+
+def strength_from_gap(gap: float, scale_max: float) -> int:
+    """Strength 1-3 from a score gap on a 0..scale_max scale: one step per quarter of the scale, clipped to 1..3
+    (UltraFeedback 1-10: a gap up to 2.5 is 1, up to 5 is 2, more is 3; HelpSteer2's 0-4 aspects: the gap itself)."""
+    return int(min(3, max(1, math.ceil(gap / (scale_max / 4) - 1e-9))))
+
+
+def _scores(record: dict[str, Any]) -> tuple[float, float] | None:
+    chosen, rejected = optional(record, "score_chosen"), optional(record, "score_rejected")
+    if chosen is None and rejected is None:
+        return None
+    try:
+        pair = float(chosen), float(rejected)
+    except (TypeError, ValueError):
+        raise InvalidInput("'score_chosen' and 'score_rejected' must both be numbers") from None
+    if not all(math.isfinite(x) for x in pair):
+        raise InvalidInput("'score_chosen' and 'score_rejected' must be finite numbers")
+    return pair
+
+
 def parse_strength(record: dict[str, Any]) -> int:
-    """Strength 1-3 from `strength`, else from `margin` (rounded, clipped to 1..3), else 2 (clearly better)."""
+    """Strength 1-3 from `strength`, else from `margin` (rounded, clipped to 1..3), else from the gap between
+    `score_chosen` and `score_rejected` (strength_from_gap on UltraFeedback's 1-10 scale), else 2 (clearly better).
+    0 for a tie: a record marked `tie`, scored equal, or with strength 0 (how hitl exports a tie); the importer
+    refuses those, a reward-training file keeps them."""
+    if record.get("tie") is True:
+        return 0
+    scores = _scores(record)
+    if scores is not None and optional(record, "strength") is None and optional(record, "margin") is None:
+        gap = scores[0] - scores[1]
+        if gap < 0:
+            raise InvalidInput("'score_rejected' is higher than 'score_chosen': chosen must be the better answer")
+        return strength_from_gap(gap, SCORE_SCALE_MAX) if gap > 0 else 0
     for key in ("strength", "margin"):
         value = optional(record, key)
         if value is None:
@@ -150,19 +188,54 @@ def parse_strength(record: dict[str, Any]) -> int:
             raise InvalidInput(f"'{key}' must be a number, not {value!r}") from None
         if not math.isfinite(number):
             raise InvalidInput(f"'{key}' must be a finite number")
+        if key == "strength" and number == 0:
+            return 0
         if key == "strength" and not 1 <= number <= 3:
-            raise InvalidInput("'strength' must be 1 (slightly better) to 3 (much better)")
+            raise InvalidInput("'strength' must be 1 (slightly better) to 3 (much better), or 0 for a tie")
         # A margin is a reward gap with no fixed scale; our strengths are 1..3, so extremes are clipped.
         return int(min(3, max(1, round(number))))
     return 2
 
 
+def _score_dict(record: dict[str, Any], key: str) -> dict[str, float] | None:
+    value = optional(record, key)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, int | float) for v in value.values()):
+        raise InvalidInput(f"'{key}' must map aspect names to numbers")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _with_context(prompt: Any, chosen: list, rejected: list) -> Any:
+    """The prompt of a record whose chosen / rejected are whole conversations (the prompt's turns, then the
+    answer), as UltraFeedback-binarized and other published sets write them: the shared turns are the prompt,
+    and a text `prompt` must be the last user turn of them (the text itself when it is the only turn)."""
+    context = chosen[:-1]
+    if context != rejected[:-1]:
+        raise InvalidInput("chosen and rejected must share every turn before the answer")
+    if isinstance(prompt, list) or prompt is None:
+        if prompt is not None and prompt != context:
+            raise InvalidInput("'prompt' differs from the turns before the answer in chosen and rejected")
+        return context
+    last = context[-1] if context else None
+    if not isinstance(last, dict) or last.get("role") != "user" or last.get("content") != prompt:
+        raise InvalidInput("'prompt' is not the last user turn before the answer in chosen and rejected")
+    return prompt if len(context) == 1 else context
+
+
 def parse_preference(record: dict[str, Any], max_bytes: int) -> PreferenceValue:
-    """A TRL preference record (explicit or implicit prompt, text or conversational) or an HH-RLHF pair."""
+    """A TRL preference record (explicit or implicit prompt, text or conversational), an HH-RLHF pair, or a
+    published layout's row (UltraFeedback-binarized: `prompt`, whole-conversation `chosen` / `rejected`, a copy of
+    chosen as `messages`, `score_chosen` / `score_rejected`; see hitl.io.layouts for HelpSteer2)."""
     chosen, rejected = record.get("chosen"), record.get("rejected")
     if chosen is None or rejected is None:
         raise InvalidInput("a preference record needs 'chosen' and 'rejected' (and usually 'prompt')")
+    if optional(record, "prompt") is not None and optional(record, "messages") in (chosen, rejected):
+        # UltraFeedback-binarized repeats the chosen conversation as `messages` (for SFT): not a second prompt.
+        record = {k: v for k, v in record.items() if k != "messages"}
     prompt_value = prompt_field(record)
+    if isinstance(chosen, list) and isinstance(rejected, list) and (len(chosen) > 1 or len(rejected) > 1):
+        prompt_value, chosen, rejected = _with_context(prompt_value, chosen, rejected), chosen[-1:], rejected[-1:]
     if prompt_value is None:
         if isinstance(chosen, list) and isinstance(rejected, list):
             # TRL's implicit-prompt conversational format: the shared turns are the prompt.
@@ -176,4 +249,8 @@ def parse_preference(record: dict[str, Any], max_bytes: int) -> PreferenceValue:
     rejected_text = check_text(_answer(rejected, "rejected"), "rejected", max_bytes)
     if chosen_text.strip() == rejected_text.strip():
         raise InvalidInput("chosen and rejected are the same text: a preference needs two different answers")
-    return PreferenceValue(prompt, chosen_text, rejected_text, parse_strength(record))
+    strength = parse_strength(record)
+    chosen_scores, rejected_scores = _score_dict(record, "chosen_scores"), _score_dict(record, "rejected_scores")
+    if chosen_scores is None and (scores := _scores(record)) is not None:
+        chosen_scores, rejected_scores = {"score": scores[0]}, {"score": scores[1]}
+    return PreferenceValue(prompt, chosen_text, rejected_text, strength, chosen_scores, rejected_scores)

@@ -50,8 +50,8 @@ def test_newcomer_path(db, tmp_path, capsys):
     out = tmp_path / "pairs.jsonl"
     assert run("export", out, "--campaign", "helpful", "--db", db) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 24 and {"prompt", "chosen", "rejected", "margin"} <= set(rows[0])
-    manifest = json.loads((tmp_path / "pairs.jsonl.manifest.json").read_text())
+    assert len(rows) == 24 and {"prompt", "chosen", "rejected", "margin", "strength"} <= set(rows[0])
+    manifest = json.loads((tmp_path / ".pairs.jsonl.manifest.json").read_text())
     assert manifest["counts"]
     assert run("stats", "--campaign", "helpful", "--db", db) == 0
     assert run("campaign", "show", "helpful", "--db", db) == 0

@@ -40,13 +40,14 @@ def test_jsonl_pairs_are_trl_rows_and_byte_identical(store, make_user, make_camp
     m2 = export(store, tmp_path / "two.jsonl", campaign=c.name)
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     rows = read_jsonl(tmp_path / "one.jsonl")
-    assert [(r["prompt"], r["chosen"], r["rejected"], r["margin"], r["source"]) for r in rows] == [
-        ("Name a fruit.", "Apple.", "A car.", 3.0, "judgment"),
-        ("Name a fruit.", "Apple.", "A car.", 3.0, "judgment"),
-        ("Name a fruit.", "A car.", "Apple.", 3.0, "judgment"),
-        ("Capital of France?", "Paris.", "Lyon.", 1.0, "judgment"),
-        ("Capital of France?", "Paris is the capital.", "Paris.", 2.0, "correction"),
-        ("Capital of France?", "Paris is the capital.", "Lyon.", 2.0, "correction"),
+    # strength: what the raters said; margin: what hitl trains with (TRL reads `margin` as a loss margin).
+    assert [(r["prompt"], r["chosen"], r["rejected"], r["strength"], r["margin"], r["source"]) for r in rows] == [
+        ("Name a fruit.", "Apple.", "A car.", 3.0, 1.0, "judgment"),
+        ("Name a fruit.", "Apple.", "A car.", 3.0, 1.0, "judgment"),
+        ("Name a fruit.", "A car.", "Apple.", 3.0, 1.0, "judgment"),
+        ("Capital of France?", "Paris.", "Lyon.", 1.0, 0.0, "judgment"),
+        ("Capital of France?", "Paris is the capital.", "Paris.", 2.0, 0.5, "correction"),
+        ("Capital of France?", "Paris is the capital.", "Lyon.", 2.0, 0.5, "correction"),
     ]
     assert m1.counts == {"rows": 6, "items": 2, "by_source": {"correction": 2, "judgment": 4}}
     assert m1.sha256 == m2.sha256 == sha(tmp_path / "one.jsonl")
@@ -56,17 +57,18 @@ def test_manifest_beside_the_data_matches_it(store, make_user, make_campaign, tm
     c = judged_campaign(store, make_user, make_campaign)
     out = tmp_path / "sub" / "pairs.jsonl"
     manifest = export(store, out, campaign=c, ties="half", aggregate="majority")
-    saved = json.loads((tmp_path / "sub" / "pairs.jsonl.manifest.json").read_text())
+    saved = json.loads((tmp_path / "sub" / ".pairs.jsonl.manifest.json").read_text())
     assert saved["sha256"] == sha(out) == manifest.sha256
     assert saved["options"] == {
         "ties": "half",
         "both_bad": "drop",
         "aggregate": "majority",
         "include_corrections": True,
+        "margin_per_strength": 0.5,
     }
     assert saved["layout"] == "pairs" and saved["campaign"] == c.name and saved["hitl_version"]
     assert saved["counts"]["rows"] == len(read_jsonl(out)) == 1 + 2 + 1 + 2  # majority, tie halves, correction
-    assert sorted(p.name for p in out.parent.iterdir()) == ["pairs.jsonl", "pairs.jsonl.manifest.json"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [".pairs.jsonl.manifest.json", "pairs.jsonl"]
 
 
 def test_parquet_export(store, make_user, make_campaign, tmp_path):
@@ -94,7 +96,12 @@ def test_hf_export_is_loadable_and_every_file_hashed(store, make_user, make_camp
     assert loaded[0]["completion"] == [{"role": "assistant", "content": "Apple."}]
     assert any(r["prompt"] == [{"role": "user", "content": "Capital of France?"}] for r in loaded)
     assert manifest.sha256 == {f: sha(out / f) for f in manifest.sha256} and "state.json" in manifest.sha256
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp or old copies left
+    assert "README.md" in manifest.sha256  # the dataset card is part of the export
+    # No temp or old copies left: only the data and its manifest.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "hitl.db" and "hitl.db" not in p.name) == [
+        ".ds.manifest.json",
+        "ds",
+    ]
 
 
 def test_raw_rows_carry_every_stored_field(store, make_user, make_campaign, tmp_path):
@@ -122,13 +129,15 @@ def test_failed_write_keeps_the_old_file(store, make_user, make_campaign, tmp_pa
     with pytest.raises(InvalidInput, match="cannot write the export .* disk full"):  # one line, no traceback
         export(store, out, campaign=c, ties="half")
     assert out.read_bytes() == before
-    assert sorted(p.name for p in out.parent.iterdir()) == ["pairs.jsonl", "pairs.jsonl.manifest.json"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [".pairs.jsonl.manifest.json", "pairs.jsonl"]
 
 
 def test_refusals(store, make_user, make_campaign, tmp_path):
     c = make_campaign()
     with pytest.raises(InvalidInput, match="nothing to export"):
         export(store, tmp_path / "x.jsonl", campaign=c)
+    with pytest.raises(InvalidInput, match="apply to the pairs layout"):
+        export(store, tmp_path / "x.jsonl", layout="raw", margin_per_strength=1.0)
     with pytest.raises(InvalidInput, match="apply to the pairs layout"):
         export(store, tmp_path / "x.jsonl", layout="raw", aggregate="majority")
     with pytest.raises(InvalidInput, match="format must be"):
