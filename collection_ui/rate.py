@@ -224,8 +224,9 @@ def layout() -> RateView:
         with gr.Row():
             submit = gr.Button("Submit [Enter]", variant="primary", elem_id="hitl-submit")
             skip = gr.Button("Skip [s]", elem_id="hitl-skip")
-        safe_markdown("", elem_id="hitl-keyhint")
         safe_markdown(KEY_HELP, elem_id="hitl-keys")
+    # Outside the form, so what a key did (or why it did nothing) shows even when there is no item.
+    safe_markdown("", elem_id="hitl-keyhint")
     started = gr.Number(visible="hidden", elem_id="hitl-started", precision=3)
     ack = gr.Number(visible="hidden", elem_id="hitl-ack", precision=6)
     return RateView(

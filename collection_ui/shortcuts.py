@@ -82,7 +82,9 @@ _SCRIPT = """
     }
     if (key in choiceKeys) {
       const input = q(`#hitl-choice input[value="${choiceKeys[key]}"]`);
-      if (input) input.click(); else say(`Key ${key} is not an answer this campaign allows.`);
+      if (input) input.click();
+      else if (!q('#hitl-choice input')) say('No item on screen: nothing to answer.');
+      else say(`Key ${key} is not an answer this campaign allows.`);
       return false;
     }
     if (key in flagKeys) {

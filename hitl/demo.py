@@ -1,5 +1,6 @@
 """The demo on embedded data: a store under HITL_HOME, logins (admin, reviewer, rater), campaigns, the demo prompts
-and gold pairs, and a calibration round judged by scripted raters so the quality numbers have something to find.
+and gold pairs (gold in both campaigns), and a calibration round judged by scripted raters so the quality numbers
+have something to find.
 
     make demo        # or: hitl demo
 
@@ -39,7 +40,12 @@ GUIDELINES = """\
 """
 
 
-QUEUE_PROMPTS = 24  # demo prompts the default policy answers: a few minutes on 2 CPU cores
+# Demo prompts the default policy answers, two samples each: 48 items x overlap 3 = 144 judgments to collect, more
+# than the 100 a loop round needs, so the README tour reaches the first round. About 2-3 minutes on 2 CPU cores.
+QUEUE_PROMPTS = 48
+# Longest demo answer in tokens: SmolLM2's median answer to the demo prompts is ~120 tokens; at 256 about three in
+# four answers end on their own (the rate page marks the others as cut off), at 64 almost none did.
+QUEUE_MAX_NEW_TOKENS = 256
 
 
 def data_file(name: str) -> Path:
@@ -93,9 +99,12 @@ def set_up(store: Store, home: Path) -> dict[str, str]:
     creds = credentials(home)
     for name in DEMO_LOGINS:
         _ensure_user(store, name, name, creds[name])
-    _, new = _ensure_campaign(store, CampaignSettings(name="demo", guidelines=GUIDELINES, overlap=3, gold_rate=0.1))
+    demo, new = _ensure_campaign(store, CampaignSettings(name="demo", guidelines=GUIDELINES, overlap=3, gold_rate=0.1))
     if new:
         print(io.import_prompts(store, data_file("demo_prompts.jsonl"), source="hitl demo").summary())
+    if not gold_items(store, demo):
+        # The campaign's gold rate needs gold items to serve, or every rater's gold accuracy stays blank.
+        print(io.import_preferences(store, data_file("demo_gold.jsonl"), campaign=demo, as_="gold").summary())
     calibration, new = _ensure_campaign(
         store, CampaignSettings(name="calibration", guidelines=GUIDELINES, overlap=1, gold_rate=1.0)
     )
@@ -136,6 +145,13 @@ def run_calibration(store: Store, calibration: Campaign, seed: int = 0) -> int:
             )
             recorded += not submit(store, a.lease_token, uuid.uuid4().hex, judgment, user=user).duplicate
     return recorded
+
+
+def gold_items(store: Store, campaign: Campaign) -> int:
+    with store.read() as conn:
+        return conn.execute(
+            select(func.count()).where(items.c.campaign_id == campaign.id, items.c.is_gold.is_(True))
+        ).scalar_one()
 
 
 def queued_items(store: Store, campaign: str = "demo") -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, or_, select
 
 from hitl.campaigns import get_campaign
 from hitl.catalog import register_model_version
+from hitl.embedded import EMBEDDED
 from hitl.errors import InvalidInput
 from hitl.store import Store
 from hitl.store.chunks import in_chunks
@@ -62,7 +63,10 @@ class FillReport:
 
 
 def find_version(conn: Connection, name_or_path: str):
-    """A registered policy version by name or by path, or None."""
+    """A registered policy version by name or by path, or None. `default` is the embedded default policy's version
+    (registered under its own name), so its stored answers are found under either name."""
+    if name_or_path == "default":
+        name_or_path = EMBEDDED["policy"].name
     return conn.execute(
         select(model_versions.c.id, model_versions.c.name, model_versions.c.path)
         .where(

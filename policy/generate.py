@@ -165,9 +165,10 @@ def generate(
     run_batch = _generate_batch if static_cache or settings.loop == "generate" else _decode_batch
     bar = None
     if progress:
-        from tqdm import tqdm
+        from hitl.progress import progress as progress_bar
 
-        bar = tqdm(total=len(prompts) * settings.n, desc="generating", unit="sample")
+        # A bar with an ETA on a terminal, a line with the ETA every few seconds in a log.
+        bar = progress_bar(len(prompts) * settings.n, "generating", unit="sample")
     samples: dict[tuple[int, int], Sample] = {}
     device = next(model.parameters()).device
     model.eval()

@@ -21,6 +21,7 @@ import trl
 from transformers import TrainerCallback
 
 from hitl.errors import InvalidInput
+from hitl.progress import quiet_trainer
 from hitl.threads import set_torch_threads
 
 RewardFn = Callable[..., list[float]]
@@ -194,6 +195,7 @@ def train_policy(
         )
     else:
         raise InvalidInput(f"unknown algorithm {algorithm!r}: use dpo, kto, grpo or rloo")
+    quiet_trainer(trainer)  # a bar (or ETA lines in a log) instead of printed log dicts
     output = trainer.train()
     history = list(trainer.state.log_history)
     losses = [h["loss"] for h in history if "loss" in h]

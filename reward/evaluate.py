@@ -91,6 +91,7 @@ def pair_metrics(rows: Sequence[dict[str, Any]], chosen: np.ndarray, rejected: n
             "chosen_shorter": _group(correct, len_c < len_r),
             "data_chosen_longer_rate": _accuracy((len_c > len_r)[unequal].astype(float)),
             "model_prefers_longer_rate": _accuracy(longer_picked[unequal].astype(float)),
+            "unequal_pairs": int(unequal.sum()),
             "reward_length_spearman": _spearman(rewards, lengths),
         },
         "calibration": calibration(diff),
@@ -108,9 +109,11 @@ def pair_metrics(rows: Sequence[dict[str, Any]], chosen: np.ndarray, rejected: n
 
 def rater_agreement(store: Store, item_ids: Sequence[int]) -> dict[str, Any]:
     """How often two raters of the same item agree which response is better (a tie is an answer too), over the
-    items with at least two votes: the ceiling a reward model trained on these votes can be held to."""
+    items with at least two votes; and, comparable with a reward model's accuracy on decisive pairs, how often two
+    decisive votes pick the same response (the ceiling a model trained on these votes can be held to)."""
     wanted = set(item_ids)
     agree, total, items = 0, 0, []
+    decisive_agree, decisive = 0, 0
     by_item = {it.id: it for it in load_items(store) if it.id in wanted}
     for item_id, it in by_item.items():
         votes = [v for v in it.votes if v.ranking or v.tie]
@@ -127,7 +130,17 @@ def rater_agreement(store: Store, item_ids: Sequence[int]) -> dict[str, Any]:
             for x, y in itertools.combinations(outcomes, 2):
                 agree += x == y
                 total += 1
-    return {"items": len(items), "item_ids": items, "pairwise_agreement": agree / total if total else None}
+                if "tie" not in (x, y):  # two decisive votes: the measure a reward model's accuracy compares with
+                    decisive_agree += x == y
+                    decisive += 1
+    return {
+        "items": len(items),
+        "item_ids": items,
+        "pairwise_agreement": agree / total if total else None,
+        "vote_pairs": total,
+        "decisive_agreement": decisive_agree / decisive if decisive else None,
+        "decisive_vote_pairs": decisive,
+    }
 
 
 def evaluate_rows(
@@ -145,6 +158,7 @@ def evaluate_rows(
         mask = np.array([r.get("item_id") in same and not r.get("tie") for r in rows], dtype=bool)
         diff = (chosen - rejected)[mask]
         ceiling["model_accuracy"] = float(((diff > 0) + 0.5 * (diff == 0)).mean()) if mask.any() else None
+        ceiling["model_pairs"] = int(mask.sum())  # the model's accuracy there is a share of these pairs
         report["rater_ceiling"] = ceiling
     return report, chosen, rejected
 
@@ -176,24 +190,62 @@ def write_report(
     return written
 
 
+# Fewer held-out decisive pairs than this and every figure is an anecdote: the table says so.
+SMALL_SAMPLE = 30
+
+
+def _rate_row(measure: str, rate: float | None, n: int | None) -> list[Any]:
+    """[measure, rate, its 95% Wilson interval, n] (ties count half a success, rounded for the interval)."""
+    from hitl.quality.stats import wilson_interval
+
+    if rate is None or not n:
+        return [measure, rate, "-", n]
+    low, high = wilson_interval(int(round(rate * n)), int(n))
+    return [measure, rate, f"{low:.2f}-{high:.2f}", n]
+
+
+def small_sample_warning(report: dict[str, Any]) -> str | None:
+    """A sentence when the held-out set is too small for its figures to mean much, else None."""
+    n = report["decisive_pairs"]
+    if n >= SMALL_SAMPLE:
+        return None
+    step = f"one pair moves the accuracy by {1 / n:.0%}" if n else "there is nothing to measure"
+    return (
+        f"only {n} held-out decisive pairs (fewer than {SMALL_SAMPLE}): {step}; read these figures as anecdotes "
+        "and collect more judgments"
+    )
+
+
 def summary_rows(report: dict[str, Any]) -> list[list[Any]]:
-    """(measure, value, n) rows for a terminal table, in the order a reader needs them."""
-    rows: list[list[Any]] = [["pairwise accuracy", report["accuracy"], report["decisive_pairs"]]]
+    """(measure, value, 95% interval, n) rows for a terminal table, in the order a reader needs them. Every rate
+    has its n (pairs, or vote pairs for the raters) and a Wilson interval."""
+    rows: list[list[Any]] = [_rate_row("pairwise accuracy", report["accuracy"], report["decisive_pairs"])]
     for strength, group in report["by_strength"].items():
-        rows.append([f"  strength {strength}", group["accuracy"], group["n"]])
+        rows.append(_rate_row(f"  strength {strength}", group["accuracy"], group["n"]))
     if report["gold"]["n"]:
-        rows.append(["  on gold items", report["gold"]["accuracy"], report["gold"]["n"]])
+        rows.append(_rate_row("  on gold items", report["gold"]["accuracy"], report["gold"]["n"]))
     length = report["length"]
-    rows.append(["  chosen is the longer one", length["chosen_longer"]["accuracy"], length["chosen_longer"]["n"]])
-    rows.append(["  chosen is the shorter one", length["chosen_shorter"]["accuracy"], length["chosen_shorter"]["n"]])
-    rows.append(["model prefers the longer response", length["model_prefers_longer_rate"], None])
-    rows.append(["raters' chosen is the longer one", length["data_chosen_longer_rate"], None])
-    rows.append(["reward-length Spearman correlation", length["reward_length_spearman"], None])
-    rows.append(["calibration error (ECE)", report["calibration"]["ece"], report["decisive_pairs"]])
+    rows.append(
+        _rate_row("  chosen is the longer one", length["chosen_longer"]["accuracy"], length["chosen_longer"]["n"])
+    )
+    rows.append(
+        _rate_row("  chosen is the shorter one", length["chosen_shorter"]["accuracy"], length["chosen_shorter"]["n"])
+    )
+    unequal = length.get("unequal_pairs")
+    rows.append(_rate_row("model prefers the longer of a pair", length["model_prefers_longer_rate"], unequal))
+    rows.append(_rate_row("raters chose the longer of a pair", length["data_chosen_longer_rate"], unequal))
+    rho = length["reward_length_spearman"]
+    # Across every response of every prompt, unlike the two rows above: long answers to long questions count too.
+    rows.append(["reward vs length, all responses (Spearman)", rho, "-", 2 * report["decisive_pairs"]])
+    rows.append(["calibration error (ECE)", report["calibration"]["ece"], "-", report["decisive_pairs"]])
     ceiling = report.get("rater_ceiling")
-    if ceiling and ceiling["pairwise_agreement"] is not None:
-        rows.append(["raters agree with each other", ceiling["pairwise_agreement"], ceiling["items"]])
-        rows.append(["  model accuracy, same items", ceiling["model_accuracy"], ceiling["items"]])
+    if ceiling and ceiling.get("decisive_agreement") is not None:
+        rows.append(
+            _rate_row(
+                "raters agree (two decisive votes)", ceiling["decisive_agreement"], ceiling["decisive_vote_pairs"]
+            )
+        )
+        rows.append(_rate_row("  model accuracy, same items", ceiling["model_accuracy"], ceiling.get("model_pairs")))
     if report["ties"]["pairs"]:
-        rows.append(["tie pairs: mean reward gap", report["ties"]["mean_abs_gap"], report["ties"]["pairs"]])
+        rows.append(["tie pairs: mean reward gap", report["ties"]["mean_abs_gap"], "-", report["ties"]["pairs"]])
     return rows

@@ -41,17 +41,26 @@ def _accuracy_plot(report: dict[str, Any], out: Path) -> Path:
     bars.append(("chosen longer", length["chosen_longer"]["accuracy"], length["chosen_longer"]["n"]))
     bars.append(("chosen shorter", length["chosen_shorter"]["accuracy"], length["chosen_shorter"]["n"]))
     bars = [b for b in bars if b[1] is not None]
+    from hitl.quality.stats import wilson_interval
+
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.bar([b[0] for b in bars], [b[1] for b in bars], color="tab:blue")
-    for i, (_, acc, n) in enumerate(bars):
-        ax.text(i, acc + 0.01, f"{acc:.2f}\nn={n}", ha="center", va="bottom", fontsize=8)
+    # Each bar with its 95% Wilson interval: a handful of held-out pairs shows as the wide interval it is.
+    intervals = [wilson_interval(int(round(acc * n)), n) if n else (acc, acc) for _, acc, n in bars]
+    errors = [[acc - lo for (_, acc, _), (lo, _) in zip(bars, intervals, strict=True)]]
+    errors += [[hi - acc for (_, acc, _), (_, hi) in zip(bars, intervals, strict=True)]]
+    ax.bar([b[0] for b in bars], [b[1] for b in bars], color="tab:blue", yerr=errors, capsize=3, ecolor="#444")
+    for i, ((_, acc, n), (_, hi)) in enumerate(zip(bars, intervals, strict=True)):
+        ax.text(i, hi + 0.01, f"{acc:.2f}\nn={n}", ha="center", va="bottom", fontsize=8)
     ax.axhline(0.5, color="grey", linestyle=":", label="chance")
-    ceiling = (report.get("rater_ceiling") or {}).get("pairwise_agreement")
-    if ceiling is not None:
-        ax.axhline(ceiling, color="tab:green", linestyle="--", label="raters agree with each other")
-    ax.set_ylim(0, 1.3)
+    # The raters' own agreement on decisive votes is the ceiling comparable with these accuracies (ties aside).
+    ceiling = report.get("rater_ceiling") or {}
+    if ceiling.get("decisive_agreement") is not None:
+        label = f"raters agree (two decisive votes, n={ceiling['decisive_vote_pairs']})"
+        ax.axhline(ceiling["decisive_agreement"], color="tab:green", linestyle="--", label=label)
+    ax.set_ylim(0, 1.35)  # room above 1 for the labels and the legend
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_ylabel("accuracy: reward(chosen) > reward(rejected)")
-    ax.set_title("Pairwise accuracy on held-out pairs")
+    ax.set_title("Pairwise accuracy on held-out pairs (whiskers: 95% intervals)")
     ax.legend(loc="upper right", fontsize=8, ncol=2)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
     return _save(fig, out / "accuracy.png")

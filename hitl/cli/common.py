@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import getpass
+import logging
 import os
 import sys
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -38,6 +42,20 @@ def add_trainer_flags(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"List every {what} option (TRL's names, types, defaults and help) and exit. Any of them can be given "
         "as a flag, e.g. --learning_rate 1e-4, or in the --config YAML.",
     )
+
+
+# Libraries under the training commands warn about their own future changes; a user can do nothing about them.
+THIRD_PARTY = r"(transformers|trl|peft|accelerate|datasets|torch|huggingface_hub)(\.|$)"
+
+
+@contextlib.contextmanager
+def third_party_warnings_hidden() -> Iterator[None]:
+    """FutureWarnings and DeprecationWarnings raised inside the ML libraries are not shown (`-v` shows them)."""
+    with warnings.catch_warnings():
+        if not logging.getLogger().isEnabledFor(logging.INFO):
+            for category in (FutureWarning, DeprecationWarning):
+                warnings.filterwarnings("ignore", category=category, module=THIRD_PARTY)
+        yield
 
 
 def store_from(args: argparse.Namespace) -> Store:

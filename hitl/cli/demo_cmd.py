@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"Demo prompts the policy answers [{demo.QUEUE_PROMPTS}].",
     )
     p.add_argument(
-        "--max-new-tokens", type=int, default=64, help="Longest demo response in tokens (2 samples per prompt) [64]."
+        "--max-new-tokens",
+        type=int,
+        default=demo.QUEUE_MAX_NEW_TOKENS,
+        help=f"Longest demo response in tokens (2 samples per prompt) [{demo.QUEUE_MAX_NEW_TOKENS}].",
     )
     p.set_defaults(func=_demo)
 
@@ -55,8 +58,10 @@ def _demo(args) -> None:
         console.print(f"  {name:6s} {password}")
     console.print(
         "Next: the web app (`make demo` starts it; or `hitl serve --loop-campaign demo --loop-config "
-        "configs/cpu.yaml`), then log in at http://127.0.0.1:7860/login; `hitl stats --campaign calibration`, "
-        f"`hitl simulate --campaign demo` (with HITL_HOME={home})."
+        "configs/cpu.yaml`): log in at http://127.0.0.1:7860/login as the reviewer, a rater or the admin above. "
+        f"In another shell, with HITL_HOME={home}, the README's tour: `hitl stats --campaign calibration`, "
+        "`hitl simulate --campaign demo --judgments 200` (enough judgments for the loop's first round), then "
+        "train-reward, eval-reward, train-policy, generate, score, eval-policy."
     )
 
 

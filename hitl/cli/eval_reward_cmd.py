@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hitl.cli.common import add_db_flag, console, print_table, store_from
+from hitl.cli.common import add_db_flag, console, print_table, store_from, third_party_warnings_hidden
 from hitl.errors import InvalidInput
 
 
@@ -52,7 +52,7 @@ def _rows(args, store, model_dir: Path) -> tuple[list[dict], str]:
 
 
 def _evaluate(args) -> None:
-    from reward.evaluate import evaluate_rows, summary_rows, write_report
+    from reward.evaluate import evaluate_rows, small_sample_warning, summary_rows, write_report
     from reward.models import resolve_reward_ref
     from reward.score import RewardScorer
 
@@ -60,12 +60,18 @@ def _evaluate(args) -> None:
     path, version_id = resolve_reward_ref(store, args.model)
     model_dir = Path(path)
     rows, label = _rows(args, store, model_dir)
-    scorer = RewardScorer.from_pretrained(model_dir, batch_size=args.batch_size)
-    report, chosen, rejected = evaluate_rows(scorer, rows, store)
+    with third_party_warnings_hidden():
+        scorer = RewardScorer.from_pretrained(model_dir, batch_size=args.batch_size)
+        report, chosen, rejected = evaluate_rows(scorer, rows, store)
     report["model"] = {"path": str(model_dir), "version_id": version_id, "data": args.data or "heldout"}
     out = Path(args.out) if args.out else model_dir / f"eval-{label}"
     files = write_report(report, out, rows, chosen, rejected)
     print_table(
-        f"Reward model {args.model} on {label} ({len(rows)} pairs)", ["measure", "value", "n"], summary_rows(report)
+        f"Reward model {args.model} on {label} ({len(rows)} pairs)",
+        ["measure", "value", "95% CI", "n"],
+        summary_rows(report),
     )
+    warning = small_sample_warning(report)
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
     console.print("written: " + ", ".join(str(f) for f in files))

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import argparse
 
-from hitl.cli.common import add_dataclass_flags, add_db_flag, console, dataclass_flag_values, store_from
+from hitl.cli.common import (
+    add_dataclass_flags,
+    add_db_flag,
+    console,
+    dataclass_flag_values,
+    store_from,
+    third_party_warnings_hidden,
+)
 from hitl.config import build_config
 from policy.config import GenerationSettings
 
@@ -65,4 +72,6 @@ def _generate(args) -> None:
         priority=args.priority,
         progress=not args.quiet,
     )
-    console.print(queue_step(store, get_campaign(store, args.campaign), step).summary())
+    with third_party_warnings_hidden():
+        report = queue_step(store, get_campaign(store, args.campaign), step)
+    console.print(report.summary())

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hitl import __version__
 from hitl.errors import HitlError
+from hitl.progress import quiet_third_party_bars
 from hitl.store import StoreError
 
 # Every `hitl/cli/*_cmd.py` module is a subcommand with register(subparsers). Modules import heavy
@@ -48,6 +49,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    quiet_third_party_bars()  # off a terminal: plain progress lines, no redrawn bars full of escapes
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

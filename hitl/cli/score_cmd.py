@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from hitl.cli.common import add_db_flag, console, print_table, store_from
+from hitl.cli.common import add_db_flag, console, print_table, store_from, third_party_warnings_hidden
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,8 @@ def _score(args) -> None:
     store = store_from(args)
     campaign = get_campaign(store, args.campaign)
     step = ScoreStep(args.model, args.mc_samples, args.batch_size, priorities=not args.no_priorities)
-    result = score_step(store, campaign, step)
+    with third_party_warnings_hidden():
+        result = score_step(store, campaign, step)
     scores = result.scores
     if not scores:
         console.print(f"campaign {args.campaign} has no open items to score")

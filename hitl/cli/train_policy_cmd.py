@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from hitl.cli.common import add_db_flag, add_trainer_flags, console, store_from
+from hitl.cli.common import add_db_flag, add_trainer_flags, console, store_from, third_party_warnings_hidden
 from hitl.loop.steps.policy_step import AGGREGATES
 
 ALGORITHMS = ("dpo", "kto", "grpo", "rloo")
@@ -86,12 +86,35 @@ def _train(args) -> None:
         best_of_n_gap=args.best_of_n_gap,
     )
     console.print(f"training {algorithm} from {args.model} on the judgments of {campaign.name} -> version {name}")
-    result = train_policy_step(store, campaign, step)
+    with third_party_warnings_hidden():
+        result = train_policy_step(store, campaign, step)
     if not result.trained:
         console.print(f"policy version {name} is already registered (id {result.version_id}): nothing trained")
         return
-    console.print(
-        f"registered policy version {name} (id {result.version_id}): {result.human_pairs} human pairs, "
-        f"{result.best_of_n_pairs} best-of-n pairs, {result.steps} steps in {result.seconds:.0f} s; "
-        f"train loss {result.metrics.get('train_loss', float('nan')):.4f}"
+    print_summary(result)
+
+
+def print_summary(result) -> None:
+    """What the run did, in the order a reader asks: data, work, what the loss and margin did, a verdict."""
+    from hitl.loop.steps.policy_step import policy_dir
+    from policy.report import loss_plot, summarize
+
+    summary = summarize(result.log_history)
+    plot = loss_plot(
+        result.log_history, f"{policy_dir(result.name)}/training-loss.png", f"{result.name} ({result.algorithm})"
     )
+
+    def pair(a, b, digits: int = 3) -> str:
+        return "–" if a is None else f"{a:.{digits}f} -> {b:.{digits}f}"
+
+    console.print(
+        f"registered policy version {result.name} (id {result.version_id}), {result.algorithm}, {result.precision}"
+    )
+    console.print(f"  pairs:         {result.human_pairs} human + {result.best_of_n_pairs} best-of-n")
+    console.print(f"  steps:         {result.steps} in {result.seconds:.0f} s")
+    console.print(f"  loss:          {pair(summary.loss_start, summary.loss_end)} (first third of the steps -> last)")
+    console.print(f"  reward margin: {pair(summary.margin_start, summary.margin_end, 2)} (chosen - rejected)")
+    if summary.accuracy_end is not None:
+        console.print(f"  chosen ahead:  {summary.accuracy_end:.0%} of the last steps' pairs")
+    console.print(f"  verdict:       {summary.verdict()}")
+    console.print(f"  loss plot:     {plot}")

@@ -17,7 +17,14 @@ import argparse
 import time
 from pathlib import Path
 
-from hitl.cli.common import add_db_flag, add_trainer_flags, console, print_table, store_from
+from hitl.cli.common import (
+    add_db_flag,
+    add_trainer_flags,
+    console,
+    print_table,
+    store_from,
+    third_party_warnings_hidden,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +69,8 @@ def _train(args) -> None:
         name=name, trainer=TrainerSource(args.config, args.trainer_args), data=args.data, eval_data=args.eval_data
     )
     console.print(f"training reward model {name} on {args.data if not campaign else campaign.name}")
-    result = train_reward_step(store, campaign, step)
+    with third_party_warnings_hidden():
+        result = train_reward_step(store, campaign, step)
     if not result.main_process:
         return
     if not result.trained:
@@ -72,9 +80,13 @@ def _train(args) -> None:
         )
         return
     if result.report:
-        from reward.evaluate import summary_rows
+        from reward.evaluate import small_sample_warning, summary_rows
 
-        print_table(f"Held-out evaluation of {name}", ["measure", "value", "n"], summary_rows(result.report))
+        table = summary_rows(result.report)
+        print_table(f"Held-out evaluation of {name}", ["measure", "value", "95% CI", "n"], table)
+        warning = small_sample_warning(result.report)
+        if warning:
+            console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
         console.print(f"report and plots: {Path(result.path) / 'eval'}")
     console.print(
         f"registered reward version {result.name} (id {result.version_id}) at {result.path}; dataset snapshots "

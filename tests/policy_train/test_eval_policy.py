@@ -24,11 +24,20 @@ def two_policies(tmp_path):
     return dirs
 
 
+CALLS = []
+
+
 def fake_sampler(resolved, prompts, settings):
     """Policy "a" answers tersely, "b" rambles."""
     terse = resolved.path.endswith("a")
+    CALLS.append((resolved.path, len(prompts)))
+    record = {**settings.sampling_record(), "sample_index": 0}
     return [
-        SimpleNamespace(prompt_index=i, text="Yes." if terse else "Well, it depends on many things, " * 3)
+        SimpleNamespace(
+            prompt_index=i,
+            text="Yes." if terse else "Well, it depends on many things, " * 3,
+            sampling=lambda: record,
+        )
         for i in range(len(prompts))
     ]
 
@@ -61,6 +70,17 @@ def test_concise_oracle_prefers_the_terse_policy(sqlite_store, tmp_path, two_pol
         sampler=fake_sampler,
     )
     assert reverse.result.rate == 0.0
+    # The second comparison reused every stored answer (same sampling settings) and generated nothing.
+    assert [(x.reused, x.generated) for x in cmp.sides] == [(0, 30), (0, 30)]
+    assert [(x.reused, x.generated) for x in reverse.sides] == [(30, 0), (30, 0)]
+    assert len(CALLS) == 2 and cmp.tally == (30, 0, 0)
+    assert all(r["a_id"] and r["b_id"] for r in reverse.rows)
+    # Other settings are another distribution: nothing is reused.
+    longer = GenerationSettings(max_new_tokens=GenerationSettings().max_new_tokens * 2)
+    again = compare_policies(
+        sqlite_store, a, b, "eval", load_oracle("rule:concise"), longer, bootstrap=100, sampler=fake_sampler
+    )
+    assert [(x.reused, x.generated) for x in again.sides] == [(0, 30), (0, 30)]
 
 
 def test_same_version_twice_is_refused(sqlite_store, two_policies):

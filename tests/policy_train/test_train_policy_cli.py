@@ -18,7 +18,7 @@ def tiny_dir(tmp_path):
     return Path(save_tiny_policy(tmp_path / "tiny-policy"))
 
 
-def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypatch):
+def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypatch, capsys):
     torch.set_num_threads(1)
     monkeypatch.setenv("HITL_HOME", str(tmp_path / "home"))
     db = f"sqlite:///{tmp_path / 'h.db'}"
@@ -60,7 +60,20 @@ def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypa
         "--learning_rate",
         "1e-4",
     ]
+    capsys.readouterr()
     assert main(argv) == 0
+    printed = capsys.readouterr()
+    # A summary a person reads (pairs, steps, loss start -> end, margin, verdict, plot), not the Trainer's dicts.
+    for line in (
+        "pairs:         24 human + 0 best-of-n",
+        "steps:         2 in",
+        "loss:",
+        "reward margin:",
+        "verdict:",
+    ):
+        assert line in printed.out
+    assert "{'loss'" not in printed.out + printed.err
+    assert (tmp_path / "home" / "policies" / "c-dpo-1" / "training-loss.png").is_file()
     store = open_store(db)
     with store.read() as conn:
         rows = {r.name: r for r in conn.execute(select(model_versions)).all()}

@@ -69,7 +69,11 @@ def test_train_evaluate_and_score_from_the_command_line(judged, backbone_dir, tm
     assert version.metadata["accuracy"] >= 0.8
     assert (out / "eval" / "calibration.png").is_file()
 
+    capsys.readouterr()
     assert main(["eval-reward", "--db", url, "--model", "rm1"]) == 0
+    printed = capsys.readouterr().out
+    # Every rate with its interval and n; a handful of held-out pairs says it is a handful.
+    assert "95% CI" in printed and "held-out decisive pairs" in printed
     report = json.loads((out / "eval-heldout" / "report.json").read_text())
     assert report["accuracy"] == version.metadata["accuracy"] and report["model"]["version_id"] == version.id
     assert report["by_strength"] and report["rater_ceiling"]["items"] == 0  # one rater per item: no ceiling

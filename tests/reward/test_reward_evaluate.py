@@ -59,7 +59,14 @@ def test_rater_agreement_is_the_ceiling(store, make_user, make_campaign):
     single, (x, y) = add_item(store, c, ["X", "Y"], prompt="other")
     judge(store, c, make_user(), single, [x, y])
     ceiling = rater_agreement(store, [item, single])
-    assert ceiling == {"items": 1, "item_ids": [item], "pairwise_agreement": pytest.approx(1 / 3)}
+    assert ceiling == {
+        "items": 1,
+        "item_ids": [item],
+        "pairwise_agreement": pytest.approx(1 / 3),
+        "vote_pairs": 3,
+        "decisive_agreement": pytest.approx(1 / 3),
+        "decisive_vote_pairs": 3,
+    }
 
 
 def test_report_files_and_table(tmp_path):
@@ -75,4 +82,4 @@ def test_report_files_and_table(tmp_path):
         "rewards.png",
     ]
     assert json.loads((tmp_path / "eval" / "report.json").read_text())["accuracy"] == pytest.approx(2 / 3)
-    assert summary_rows(report)[0] == ["pairwise accuracy", pytest.approx(2 / 3), 3]
+    assert summary_rows(report)[0] == ["pairwise accuracy", pytest.approx(2 / 3), "0.21-0.94", 3]

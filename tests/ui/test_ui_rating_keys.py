@@ -166,3 +166,10 @@ def test_a_ranking_item_is_ranked_with_a_control_per_response(site, page):
             .where(users.c.name == "kira", campaigns.c.name == "ranked")
         ).one()
     assert [texts[r] for r in row.ranking] == [shown[2], shown[0], shown[1]]  # C first, then A, then B
+    # Nothing left here now: the form is gone, the page says where there is work, and keys say why they do nothing.
+    page.wait_for_function("() => document.querySelector('#hitl-empty')?.innerText.includes('Nothing left for you')")
+    assert "keys" in page.inner_text("#hitl-empty")  # kira still has items in the keys campaign
+    page.keyboard.press("2")
+    page.wait_for_function("() => document.querySelector('#hitl-keyhint').innerText.includes('No item on screen')")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#hitl-keyhint').innerText.includes('Nothing to submit')")
