@@ -11,6 +11,11 @@ class InvalidInput(HitlError):
     """Input that breaks a rule (empty text, unknown role, chosen == rejected, ...)."""
 
 
+class UsageError(InvalidInput):
+    """A command line that cannot run as written: an unknown flag, or a flag value of the wrong type. The CLI exits
+    with status 2 for these (as argparse does), 1 for every other HitlError."""
+
+
 class NotFound(HitlError):
     status_code = 404
 

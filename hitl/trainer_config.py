@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hitl.config import load_yaml_overrides
-from hitl.errors import InvalidInput
+from hitl.errors import InvalidInput, UsageError
 
 T = TypeVar("T")
 
@@ -115,12 +115,12 @@ def parse_trainer_config(
     try:
         config, rest = parser.parse_args_into_dataclasses(args=list(args), return_remaining_strings=True)
     except argparse.ArgumentError as exc:
-        raise InvalidInput(f"{what} option {exc}") from None
+        raise UsageError(f"{what} option {exc}") from None
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{what} config: {exc}") from None
     if rest:
         flags = " ".join(rest)
-        raise InvalidInput(f"unknown {what} flag(s): {flags} (`--trainer-help` lists every option)")
+        raise UsageError(f"unknown {what} flag(s): {flags} (`--trainer-help` lists every option)")
     return config
 
 

@@ -1,6 +1,8 @@
-"""Entry point of the `hitl` command: `hitl --help` lists the subcommands.
+"""Entry point of the `hitl` command (also `python -m hitl`): `hitl --help` lists the subcommands.
 
-User errors (HitlError, StoreError) print one clear line and exit with status 2, never a traceback.
+Exit status, for scripts: 0 done; 1 a domain error (HitlError, StoreError: a missing campaign, bad data in a file,
+an unreachable store), printed as one `error: ...` line without a traceback; 2 a usage error (argparse's, or an
+unknown or mistyped trainer flag: hitl.errors.UsageError); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import sys
 from pathlib import Path
 
 from hitl import __version__
-from hitl.errors import HitlError
+from hitl.errors import HitlError, UsageError
 from hitl.progress import quiet_third_party_bars
 from hitl.store import StoreError
+
+EXIT_ERROR, EXIT_USAGE = 1, 2
 
 # Every `hitl/cli/*_cmd.py` module is a subcommand with register(subparsers). Modules import heavy
 # stacks (torch, transformers, trl) inside their handlers, so `hitl users` never pays for them.
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except (HitlError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -6,7 +6,7 @@ Readers accept JSONL (also gzipped), CSV, Parquet, saved HF datasets and `hf:own
 (pyarrow, datasets) are imported only when such a source is used.
 """
 
-from hitl.io.exports import FORMATS, LAYOUTS, Manifest, export
+from hitl.io.exports import FORMATS, LAYOUTS, MARGIN_PER_STRENGTH, Manifest, export
 from hitl.io.imports import ImportReport, import_prompts, import_responses
 from hitl.io.preference_import import import_preferences
 from hitl.io.readers import read_records
@@ -15,6 +15,7 @@ from hitl.io.records import split_hh_dialogue
 __all__ = [
     "FORMATS",
     "LAYOUTS",
+    "MARGIN_PER_STRENGTH",
     "ImportReport",
     "Manifest",
     "export",

@@ -320,16 +320,29 @@ def export(
         # A path under a file, /proc, a read-only disk, a NUL in the name: one line naming the path, no traceback.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InvalidInput(f"cannot write the export to {out_path}: {reason}; choose another path") from None
+    return save_manifest(out, fmt, layout, campaign.name if campaign is not None else None, options, counts, digest)
+
+
+def save_manifest(
+    out: Path,
+    fmt: str,
+    layout: str,
+    campaign: str | None,
+    options: dict[str, Any],
+    counts: dict[str, Any],
+    digest: str | dict[str, str],
+) -> Manifest:
+    """Write the manifest of an export at `out` (atomically, at manifest_path(out)) and return it."""
     manifest = Manifest(
         path=str(manifest_path(out)),
         data_path=str(out),
         fmt=fmt,
         layout=layout,
-        campaign=campaign.name if campaign is not None else None,
+        campaign=campaign,
         options=options,
         counts=counts,
         sha256=digest,
-        created_at=created_at,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n"
     write_atomic(manifest.path, lambda p: p.write_text(text, encoding="utf-8"))

@@ -77,7 +77,7 @@ def test_user_errors_are_one_line_without_traceback(db, capsys, argv, message):
         return
     run("users", "add", "bob", "--db", db)
     capsys.readouterr()
-    assert run(*argv, "--db", db) == 2
+    assert run(*argv, "--db", db) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
 
@@ -85,10 +85,10 @@ def test_user_errors_are_one_line_without_traceback(db, capsys, argv, message):
 def test_malformed_jsonl_names_file_and_line_and_stores_nothing(db, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "fine"}\n{"prompt": "also fine"}\n{not json\n')
-    assert run("import", "prompts", bad, "--db", db) == 2
+    assert run("import", "prompts", bad, "--db", db) == 1
     err = capsys.readouterr().err
     assert "bad.jsonl" in err and "3" in err
-    assert run("export", tmp_path / "o.jsonl", "--layout", "raw", "--db", db) == 2  # nothing to export
+    assert run("export", tmp_path / "o.jsonl", "--layout", "raw", "--db", db) == 1  # nothing to export
 
 
 def test_every_command_has_help():

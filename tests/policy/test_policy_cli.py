@@ -114,7 +114,7 @@ def test_versus_pairs_two_versions_on_the_same_prompts(db, tiny_model_dir, other
 
 def test_versus_with_itself_is_refused(db, tiny_model_dir, prompt_file, capsys):
     argv = ["--campaign", "pairs", "--pairing", "versus", "--against", tiny_model_dir]
-    assert gen(db, tiny_model_dir, prompt_file, *argv) == 2
+    assert gen(db, tiny_model_dir, prompt_file, *argv) == 1
     assert "is the model being sampled" in capsys.readouterr().err
 
 
@@ -144,7 +144,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(db, tiny_model_dir, prompt_f
         "unknown-tag": [tiny_model_dir, "no-such-tag", "--campaign", "pairs"],
         "versus-without-against": [tiny_model_dir, prompt_file, "--campaign", "pairs", "--pairing", "versus"],
     }[case]
-    assert gen(db, *argv) == 2
+    assert gen(db, *argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
     assert counts(db) == {"prompts": 0, "responses": 0, "items": 0, "model_versions": 0}

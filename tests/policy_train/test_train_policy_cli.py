@@ -91,9 +91,9 @@ def test_dpo_on_judgments_registers_a_child_version(tmp_path, tiny_dir, monkeypa
 def test_bad_input_is_refused_before_training(tmp_path, tiny_dir, capsys):
     db = f"sqlite:///{tmp_path / 'h.db'}"
     assert main(["campaign", "create", "c", "--db", db]) == 0
-    assert main(["train-policy", "--campaign", "c", "--model", str(tiny_dir), "--db", db]) == 2
+    assert main(["train-policy", "--campaign", "c", "--model", str(tiny_dir), "--db", db]) == 1
     assert "no preference pairs" in capsys.readouterr().err
-    assert main(["train-policy", "--campaign", "c", "--algorithm", "grpo", "--model", str(tiny_dir), "--db", db]) == 2
+    assert main(["train-policy", "--campaign", "c", "--algorithm", "grpo", "--model", str(tiny_dir), "--db", db]) == 1
     assert "needs --reward" in capsys.readouterr().err
     assert main(["train-policy", "--campaign", "c", "--nonsense", "1", "--model", str(tiny_dir), "--db", db]) == 2
     assert "unknown dpo flag(s): --nonsense 1" in capsys.readouterr().err
@@ -105,7 +105,7 @@ def test_best_of_n_needs_dpo_and_a_reward_model(tmp_path, tiny_dir, capsys):
     db = f"sqlite:///{tmp_path / 'h.db'}"
     assert main(["campaign", "create", "c", "--db", db]) == 0
     base = ["train-policy", "--campaign", "c", "--model", str(tiny_dir), "--db", db]
-    assert main([*base, "--best-of-n", "4"]) == 2
+    assert main([*base, "--best-of-n", "4"]) == 1
     assert "--best-of-n N adds DPO pairs" in capsys.readouterr().err
-    assert main([*base, "--best-of-n", "4", "--algorithm", "kto", "--reward", "r"]) == 2
+    assert main([*base, "--best-of-n", "4", "--algorithm", "kto", "--reward", "r"]) == 1
     assert "--best-of-n N adds DPO pairs" in capsys.readouterr().err

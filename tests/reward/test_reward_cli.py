@@ -92,9 +92,9 @@ def test_clear_errors(judged, backbone_dir, tmp_path, capsys):
     url, store, _ = judged
     create_campaign(store, CampaignSettings(name="empty"))
     args = ["train-reward", "--db", url, "--campaign", "empty", "--model", backbone_dir, "--output-dir", str(tmp_path)]
-    assert main(args) == 2
+    assert main(args) == 1
     assert "no usable preference pairs" in capsys.readouterr().err
-    assert main(["eval-reward", "--db", url, "--model", "nope"]) == 2
+    assert main(["eval-reward", "--db", url, "--model", "nope"]) == 1
     assert "no reward model folder or registered reward version 'nope'" in capsys.readouterr().err
 
 
