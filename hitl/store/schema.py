@@ -299,3 +299,41 @@ item_prelabels = Table(
     Column("uncertainty", Float, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# --- Webhooks (migration 0009_webhooks): signed event deliveries to configured URLs. ---
+
+# A URL that receives a campaign's events (campaign_id NULL: every campaign's). The cursors are the last judgment
+# and model version already turned into deliveries, so a new webhook starts from now and a restart resends nothing.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id")),
+    Column("url", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("judgment_cursor", Integer, nullable=False, default=0),
+    Column("version_cursor", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+)
+
+# The delivery log: one row per (webhook, event), retried with back-off until delivered or out of attempts.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", Integer, ForeignKey("webhooks.id"), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
