@@ -15,6 +15,7 @@ from hitl.cli.common import (
     print_table,
     store_from,
 )
+from hitl.cli.jsonout import add_json_flag, emit_json
 from hitl.config import CampaignSettings, build_config, load_yaml_overrides
 from hitl.errors import InvalidInput
 
@@ -45,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     for parser in (create, ls, show, change):
         add_db_flag(parser)
+    for parser in (ls, show):
+        add_json_flag(parser)
 
 
 def _guidelines(args) -> str | None:
@@ -70,16 +73,22 @@ def _create(args) -> None:
 
 def _list(args) -> None:
     store = store_from(args)
-    rows = []
-    for c in campaigns.list_campaigns(store):
-        n = campaigns.item_counts(store, c)
-        rows.append([c.id, c.name, c.settings.item_kind, c.settings.overlap, n["open"], n["done"], n["gold"]])
+    found = [(c, campaigns.item_counts(store, c)) for c in campaigns.list_campaigns(store)]
+    if args.json:
+        emit_json([{"id": c.id, "name": c.name, "settings": c.settings, "items": n} for c, n in found])
+        return
+    rows = [
+        [c.id, c.name, c.settings.item_kind, c.settings.overlap, n["open"], n["done"], n["gold"]] for c, n in found
+    ]
     print_table("Campaigns", ["id", "name", "kind", "overlap", "open", "done", "gold"], rows)
 
 
 def _show(args) -> None:
     store = store_from(args)
     c = campaigns.get_campaign(store, args.name)
+    if args.json:
+        emit_json({"id": c.id, "name": c.name, "settings": c.settings, "items": campaigns.item_counts(store, c)})
+        return
     rows = [[k, v] for k, v in dataclasses.asdict(c.settings).items() if k != "guidelines"]
     rows += [[f"items {k}", v] for k, v in campaigns.item_counts(store, c).items()]
     print_table(f"Campaign {c.name}", ["setting", "value"], rows)

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from hitl.cli.common import add_db_flag, console, print_table, store_from, third_party_warnings_hidden
+from hitl.cli.jsonout import add_json_flag, emit_json
 from hitl.errors import InvalidInput
 from hitl.stats import BOOTSTRAP_ROUNDS, format_rate, win_verdict
 from policy.config import GenerationSettings
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-store", action="store_true", help="Do not store the judged pairs as battles.")
     p.add_argument("--out", help="Write the comparison (rates and every judged pair) as JSON here.")
+    add_json_flag(p)
     p.set_defaults(func=_eval)
 
 
@@ -80,7 +82,11 @@ def _eval(args) -> None:
 
         part = QueuePart(model=args.a, pairing="versus", against=args.b)
         step = QueueStep([part], prompts=args.prompts, limit=args.limit, settings=settings, source="hitl eval-policy")
-        console.print(queue_step(store, get_campaign(store, args.arena), step).summary())
+        queued = queue_step(store, get_campaign(store, args.arena), step)
+        if args.json:
+            emit_json({"arena": args.arena, "queued": queued, "summary": queued.summary()})
+        else:
+            console.print(queued.summary())
         return
     if args.bootstrap < 10:
         raise InvalidInput("--bootstrap must be at least 10")
@@ -92,9 +98,12 @@ def _eval(args) -> None:
         comparison = compare_policies(
             store, args.a, args.b, args.prompts, judge, settings, limit=args.limit, bootstrap=args.bootstrap
         )
-    report(comparison, args)
+    if not args.json:
+        report(comparison, args)
     stored = None if args.no_store else _store_pairs(store, comparison, args)
-    if stored:
+    if args.json:
+        emit_json({**comparison.to_dict(), "stored": stored})
+    elif stored:
         console.print(stored)
     if args.out:
         Path(args.out).write_text(json.dumps(comparison.to_dict(), indent=2))

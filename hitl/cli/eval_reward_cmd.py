@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from hitl.cli.common import add_db_flag, console, print_table, store_from, third_party_warnings_hidden
+from hitl.cli.jsonout import add_json_flag, emit_json
 from hitl.errors import InvalidInput
 
 
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skip-invalid", action="store_true", help="Leave out invalid file records (reported).")
     p.add_argument("--batch-size", type=int, default=32, help="Sequences per scoring batch [32].")
     p.add_argument("--out", help="Folder for report.json and the PNG plots [<model folder>/eval-<data name>].")
+    add_json_flag(p)
     p.set_defaults(func=_evaluate)
 
 
@@ -66,6 +68,9 @@ def _evaluate(args) -> None:
     report["model"] = {"path": str(model_dir), "version_id": version_id, "data": args.data or "heldout"}
     out = Path(args.out) if args.out else model_dir / f"eval-{label}"
     files = write_report(report, out, rows, chosen, rejected)
+    if args.json:
+        emit_json({**report, "files": [str(f) for f in files], "warning": small_sample_warning(report)})
+        return
     print_table(
         f"Reward model {args.model} on {label} ({len(rows)} pairs)",
         ["measure", "value", "95% CI", "n"],

@@ -10,7 +10,8 @@ import argparse
 import time
 
 from hitl.cli.common import add_dataclass_flags, add_db_flag, console, dataclass_flag_values, print_table, store_from
-from hitl.errors import InvalidInput
+from hitl.cli.jsonout import add_json_flag, emit_json
+from hitl.errors import InvalidInput, UsageError
 from hitl.loop.runner import LoopSettings
 from hitl.loop.stages import RoundPlan
 
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--config", dest="config_path", help="YAML file with reward: and policy: sections (configs/cpu.yaml)."
     )
+    add_json_flag(p)
     add_dataclass_flags(p, LoopSettings)
     add_dataclass_flags(p, RoundPlan, skip=("config_path",))
     p.set_defaults(func=_loop)
@@ -72,8 +74,15 @@ def _loop(args) -> None:
     store = store_from(args)
     campaign = get_campaign(store, args.campaign)
     if args.status:
-        show_rounds(store, campaign)
+        if args.json:
+            from hitl.loop import rounds
+
+            emit_json({"campaign": campaign.name, "rounds": rounds(store, campaign)})
+        else:
+            show_rounds(store, campaign)
         return
+    if args.json:
+        raise UsageError("--json goes with --status (a running loop prints its progress)")
     settings = LoopSettings(**{k: v for k, v in dataclass_flag_values(args, LoopSettings).items() if v is not None})
     plan = RoundPlan(
         **{k: v for k, v in dataclass_flag_values(args, RoundPlan).items() if v is not None and k != "config_path"},

@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    from hitl.cli.common import console
+
+    # With --json, stdout carries the one JSON document; what a command says on the way goes to stderr.
+    console.stderr = bool(getattr(args, "json", False))
     try:
         result = args.func(args)
     except (HitlError, StoreError) as exc:
@@ -78,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        console.stderr = False
     return int(result or 0)
 
 

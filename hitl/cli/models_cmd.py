@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from hitl import embedded
 from hitl.cli.common import add_db_flag, console, print_table, store_from
+from hitl.cli.jsonout import add_json_flag, emit_json
 from hitl.store.schema import model_versions
 
 
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     fetch.set_defaults(func=_fetch)
     listing = actions.add_parser("list", help="Models cached under $HITL_HOME/models and versions in the store.")
     add_db_flag(listing)
+    add_json_flag(listing)
     listing.set_defaults(func=_list)
 
 
@@ -55,6 +57,25 @@ def _fetch(args) -> None:
 
 
 def _list(args) -> None:
+    if args.json:
+        store = store_from(args)
+        with store.read() as conn:
+            versions = conn.execute(select(model_versions).order_by(model_versions.c.id)).all()
+        names = {v.id: v.name for v in versions}
+        registered = [
+            {
+                "id": v.id,
+                "kind": v.kind,
+                "name": v.name,
+                "parent": names.get(v.parent_id),
+                "path": v.path,
+                "metadata": v.metadata,
+                "created_at": v.created_at,
+            }
+            for v in versions
+        ]
+        emit_json({"cached": embedded.cached_models(), "versions": registered})
+        return
     rows = [
         [
             r["role"] or "-",

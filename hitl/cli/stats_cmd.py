@@ -1,4 +1,4 @@
-"""`hitl stats`: throughput, queue depth, agreement and per-rater quality in the terminal."""
+"""`hitl stats`: throughput, queue depth, agreement and per-rater quality in the terminal (or `--json`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from hitl import stats
 from hitl.campaigns import Campaign, get_campaign
 from hitl.cli.common import add_db_flag, console, print_table, store_from
+from hitl.cli.jsonout import add_json_flag, emit_json
 from hitl.store import Store
 
 
@@ -16,12 +17,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_db_flag(p)
     p.add_argument("--campaign", help="Only this campaign (default: all judgments).")
     p.add_argument("--hours", type=int, default=12, help="Hours of throughput history to show [12].")
+    add_json_flag(p)
     p.set_defaults(func=_stats)
 
 
 def _stats(args) -> None:
     store = store_from(args)
-    show_stats(store, get_campaign(store, args.campaign) if args.campaign else None, args.hours)
+    campaign = get_campaign(store, args.campaign) if args.campaign else None
+    if args.json:
+        emit_json(stats_data(store, campaign, args.hours))
+        return
+    show_stats(store, campaign, args.hours)
+
+
+def stats_data(store: Store, campaign: Campaign | None, hours: int = 12) -> dict:
+    """What `hitl stats` shows, as data: summary, queue depth (with a campaign), hourly throughput, raters."""
+    summary, raters = stats.collection_report(store, campaign)
+    return {
+        "campaign": campaign.name if campaign is not None else None,
+        "summary": summary,
+        "queue": stats.queue_depth(store, campaign) if campaign is not None else None,
+        "throughput": [{"hour_start": t, "judgments": n} for t, n in stats.throughput(store, campaign, 3600, hours)],
+        "raters": raters,
+    }
 
 
 def show_stats(store: Store, campaign: Campaign | None, hours: int = 12) -> None:

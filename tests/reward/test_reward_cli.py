@@ -77,6 +77,9 @@ def test_train_evaluate_and_score_from_the_command_line(judged, backbone_dir, tm
     report = json.loads((out / "eval-heldout" / "report.json").read_text())
     assert report["accuracy"] == version.metadata["accuracy"] and report["model"]["version_id"] == version.id
     assert report["by_strength"] and report["rater_ceiling"]["items"] == 0  # one rater per item: no ceiling
+    assert main(["eval-reward", "--db", url, "--model", "rm1", "--json"]) == 0
+    as_json = json.loads(capsys.readouterr().out)  # the report on stdout, nothing else
+    assert as_json["accuracy"] == report["accuracy"] and as_json["files"] and "warning" in as_json
 
     prelabels = tmp_path / "prelabels.jsonl"
     score = ["score", "--db", url, "--campaign", "planted", "--model", "rm1", "--mc-samples", "2"]
