@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hitl.errors import HitlError, InvalidInput
-from hitl.paths import hitl_home  # also read as `embedded.hitl_home()` by the CLI and the loop
+from hitl.paths import cache_home
+from hitl.paths import hitl_home as hitl_home  # re-exported: the CLI and the loop read `embedded.hitl_home()`
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ EMBEDDED: dict[str, EmbeddedModel] = {
 
 
 def models_home() -> Path:
-    return hitl_home() / "models"
+    """Downloaded and converted default models: a cache (hitl.paths.cache_home), fetched again if wiped."""
+    return cache_home() / "models"
 
 
 def _model(role: str) -> EmbeddedModel:

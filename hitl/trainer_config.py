@@ -121,7 +121,32 @@ def parse_trainer_config(
     if rest:
         flags = " ".join(rest)
         raise UsageError(f"unknown {what} flag(s): {flags} (`--trainer-help` lists every option)")
+    check_trackers(getattr(config, "report_to", None))
     return config
+
+
+TRACKERS_EXTRA = "pip install 'hitl-rlhf[trackers]' (tensorboard, trackio, wandb)"
+
+
+def check_trackers(report_to: Any) -> None:
+    """Every tracker `report_to` names is installed: transformers finds out only once training has started.
+
+    `none` and `all` (whatever is installed) pass; a name transformers does not know is a usage error."""
+    named = [report_to] if isinstance(report_to, str) else list(report_to or [])
+    named = [n for n in named if n not in ("none", "all")]
+    if not named:
+        return
+    from transformers.integrations import get_available_reporting_integrations
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    unknown = [n for n in named if n not in INTEGRATION_TO_CALLBACK]
+    if unknown:
+        raise UsageError(
+            f"report_to {', '.join(unknown)}: not a tracker; use none, all or {', '.join(INTEGRATION_TO_CALLBACK)}"
+        )
+    missing = [n for n in named if n not in get_available_reporting_integrations()]
+    if missing:
+        raise InvalidInput(f"report_to {', '.join(missing)}: not installed here; {TRACKERS_EXTRA}")
 
 
 def trainer_help(cls: type, prog: str) -> str:

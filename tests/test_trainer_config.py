@@ -64,3 +64,22 @@ def test_trainer_help_lists_trl_options_and_other_commands_refuse_unknown_flags(
     with pytest.raises(SystemExit) as exited:
         main(["users", "list", "--learning_rate", "1"])
     assert exited.value.code == 2 and "unrecognized arguments: --learning_rate 1" in capsys.readouterr().err
+
+
+def test_report_to_names_trackers_and_needs_them_installed(tmp_path, monkeypatch):
+    import transformers.integrations
+
+    out = ["--output_dir", str(tmp_path)]
+    assert make_reward_config(args=[*out, "--report_to", "none"]).report_to in ("none", [])
+    monkeypatch.setattr(transformers.integrations, "get_available_reporting_integrations", lambda: [])
+    with pytest.raises(
+        InvalidInput, match=r"report_to tensorboard: not installed here; pip install 'hitl-rlhf\[trackers\]'"
+    ):
+        make_reward_config(args=[*out, "--report_to", "tensorboard"])
+    with pytest.raises(InvalidInput, match="not a tracker"):
+        make_reward_config(args=[*out, "--report_to", "printer"])
+    monkeypatch.setattr(
+        transformers.integrations, "get_available_reporting_integrations", lambda: ["trackio", "wandb"]
+    )
+    config = make_config("dpo", args=[*out, "--report_to", "trackio"])
+    assert config.report_to in ("trackio", ["trackio"])  # handed to the Trainer as TRL's parser gives it

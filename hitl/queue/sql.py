@@ -19,8 +19,9 @@ import re
 import sqlite3
 from typing import Any
 
-import psycopg
 from sqlalchemy.exc import IntegrityError
+
+from hitl.store.pg_errors import pg_errors
 
 _NOT_SEEN = """
     NOT EXISTS (SELECT 1 FROM judgments j WHERE j.item_id = i.id AND j.user_id = :user_id)
@@ -93,7 +94,6 @@ WHERE id = :item_id"""
 
 CLOSE_SUBMITTED_LEASE = "UPDATE leases SET state = 'submitted', closed_at = :now WHERE id = :lease_id"
 
-_INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 _PARAM = re.compile(r"(?<!:):(\w+)")
 _pg_cache: dict[str, str] = {}
 
@@ -113,7 +113,7 @@ def run(dbapi_conn: Any, dialect: str, sql: str, params: dict[str, Any]):
     statement = _for_driver(sql, dialect)
     try:
         cursor.execute(statement, {**params, "true": True, "false": False})
-    except _INTEGRITY_ERRORS as exc:
+    except (sqlite3.IntegrityError, *pg_errors("IntegrityError")) as exc:
         # Same exception type as the rest of the store raises, so callers catch one thing.
         raise IntegrityError(statement, params, exc) from exc
     return cursor

@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from hitl.errors import HitlError, InvalidInput
-from hitl.paths import hitl_home
+from hitl.paths import default_store_path
 from hitl.store.lease_cache import LeaseCache
+from hitl.store.pg_errors import EXTRA_HINT, pg_errors, psycopg_installed
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ class StoreBusy(StoreError, HitlError):
 # PostgreSQL's answers that mean "busy, try again": lock_not_available, deadlock_detected, serialization_failure,
 # query_canceled (a statement or lock timeout).
 _PG_BUSY = (
-    psycopg.errors.LockNotAvailable,
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.SerializationFailure,
-    psycopg.errors.QueryCanceled,
+    "errors.LockNotAvailable",
+    "errors.DeadlockDetected",
+    "errors.SerializationFailure",
+    "errors.QueryCanceled",
 )
 
 
@@ -68,15 +68,15 @@ def _is_busy(exc: BaseException) -> bool:
     if isinstance(original, sqlite3.OperationalError):
         text = str(original).lower()
         return "locked" in text or "busy" in text
-    return isinstance(original, _PG_BUSY) or isinstance(exc, sa_exc.TimeoutError)
+    return isinstance(original, pg_errors(*_PG_BUSY)) or isinstance(exc, sa_exc.TimeoutError)
 
 
 def _refused_value(exc: BaseException) -> str | None:
     """What a PostgreSQL data error says about a value no edge check caught (NUL in text, an int4 overflow)."""
     original = getattr(exc, "orig", None) or exc
-    if isinstance(original, psycopg.errors.NumericValueOutOfRange):
+    if isinstance(original, pg_errors("errors.NumericValueOutOfRange")):
         return "a number is out of range (ids and counts stop at 2147483647)"
-    if isinstance(original, psycopg.DataError) and "NUL" in str(original):
+    if isinstance(original, pg_errors("DataError")) and "NUL" in str(original):
         return "text contains a NUL character (\\u0000): remove it"
     return None
 
@@ -87,7 +87,11 @@ def busy_as_retry() -> Iterator[None]:
     should have refused first) into InvalidInput; every other error passes unchanged."""
     try:
         yield
-    except (sqlite3.OperationalError, sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error) as exc:
+    except Exception as exc:
+        if not isinstance(
+            exc, (sqlite3.OperationalError, sa_exc.DBAPIError, sa_exc.TimeoutError, *pg_errors("Error"))
+        ):
+            raise
         if _is_busy(exc):
             raise StoreBusy("the store is busy (another writer holds it): retry in a moment") from exc
         refused = _refused_value(exc)
@@ -248,12 +252,11 @@ class Store:
 
 
 def default_url() -> str:
-    """`HITL_DB` if set, else a SQLite file under `hitl_home()` (`$HITL_HOME`, default `~/.cache/hitl`)."""
+    """`HITL_DB` if set, else the SQLite file `hitl_home()/hitl.db` (`$HITL_HOME`, default the user data dir; a
+    store found in the old default, the user cache dir, is moved there once: hitl.paths.default_store_path)."""
     if os.environ.get("HITL_DB"):
         return os.environ["HITL_DB"]
-    home = hitl_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'hitl.db'}"
+    return f"sqlite:///{default_store_path()}"
 
 
 def _sqlite_engines(url: str, busy_timeout_ms: int, synchronous: str) -> tuple[Engine, Engine]:
@@ -316,6 +319,8 @@ def open_store(
         writer, reader = _sqlite_engines(url, sqlite_busy_timeout_ms, sqlite_synchronous.upper())
         dialect = "sqlite"
     elif url.startswith("postgresql"):
+        if not psycopg_installed():
+            raise StoreError(f"a PostgreSQL store needs psycopg: {EXTRA_HINT}")
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         writer = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
