@@ -46,8 +46,9 @@ def _accuracy_plot(report: dict[str, Any], out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     # Each bar with its 95% Wilson interval: a handful of held-out pairs shows as the wide interval it is.
     intervals = [wilson_interval(int(round(acc * n)), n) if n else (acc, acc) for _, acc, n in bars]
-    errors = [[acc - lo for (_, acc, _), (lo, _) in zip(bars, intervals, strict=True)]]
-    errors += [[hi - acc for (_, acc, _), (_, hi) in zip(bars, intervals, strict=True)]]
+    # A weighted accuracy (Dawid-Skene weights) can sit just outside the interval of its rounded count: clip at 0.
+    errors = [[max(0.0, acc - lo) for (_, acc, _), (lo, _) in zip(bars, intervals, strict=True)]]
+    errors += [[max(0.0, hi - acc) for (_, acc, _), (_, hi) in zip(bars, intervals, strict=True)]]
     ax.bar([b[0] for b in bars], [b[1] for b in bars], color="tab:blue", yerr=errors, capsize=3, ecolor="#444")
     for i, ((_, acc, n), (_, hi)) in enumerate(zip(bars, intervals, strict=True)):
         ax.text(i, hi + 0.01, f"{acc:.2f}\nn={n}", ha="center", va="bottom", fontsize=8)
