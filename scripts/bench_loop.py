@@ -307,7 +307,11 @@ def plot(results: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oracles", default=RULE_PANEL, help=f"Comma-separated oracle specs [{RULE_PANEL}].")
+    parser.add_argument(
+        "--oracles",
+        default=RULE_PANEL,
+        help=f"Comma-separated oracle specs; `human` places the --human-data oracle [{RULE_PANEL}].",
+    )
     parser.add_argument(
         "--human-data",
         help="Real preference pairs (e.g. ../shared/data/hh-harmless/train.jsonl.gz): a reward "
@@ -335,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     args.train_file, args.heldout_file, n_train, n_test = split_prompts(workdir)
     specs = [s.strip() for s in args.oracles.split(",") if s.strip()]
     if args.human_data:
-        specs.append(human_oracle(args.human_data, HUMAN_ORACLE_DIR, args.config))
+        human = human_oracle(args.human_data, HUMAN_ORACLE_DIR, args.config)
+        # `human` in --oracles places the human-preference oracle; otherwise it runs last.
+        specs = [human if s == "human" else s for s in specs] + ([] if "human" in specs else [human])
     print(
         f"loop panel: {len(specs)} oracles x {args.rounds} rounds, {n_train} training / {n_test} held-out prompts, "
         f"{args.raters} simulated raters (overlap {args.overlap}), selection {args.selection}, "
