@@ -86,7 +86,7 @@ class RateView:
 def _progress_text(p: Progress) -> str:
     text = f"Judged today: **{p.judged_today}** · left for you in this campaign: **{p.left}**"
     if p.take_break:
-        text += f"\n\n☕ **Time for a break** — you have been rating for {p.stretch_minutes:.0f} minutes."
+        text += f"\n\n**Time for a break** — you have been rating for {p.stretch_minutes:.0f} minutes."
     return text
 
 
@@ -106,7 +106,7 @@ def _head(i: int, item: RateItem) -> str:
 def _empty_text(outlook: Outlook | None) -> str:
     if outlook is None:
         return "### No campaign to rate yet\nAn admin creates campaigns on the admin page."
-    lines = [f"### 🎉 Nothing left for you in **{outlook.campaign}** right now", outlook.when]
+    lines = [f"### Nothing left for you in **{outlook.campaign}** right now", outlook.when]
     if outlook.elsewhere:
         links = ", ".join(f"[{name}](/rate/?campaign={name}) ({n} left)" for name, n in outlook.elsewhere)
         lines.append(f"Campaigns with work for you: {links}")

@@ -170,8 +170,15 @@ def _round_rows(store: Store) -> list[ComparisonRow]:
     for r in rounds:
         m = r.metrics or {}
         a, b = names.get(r.policy_version_id, "?"), names.get(r.base_policy_id, "?")
+        reward = names.get(r.reward_version_id)
         judges = [
-            (f"reward model {names.get(r.reward_version_id, '?')}", "rm_win_rate", "rm_win_low", "rm_win_high", None),
+            (
+                f"reward model {reward}" if reward else "the round's reward model",
+                "rm_win_rate",
+                "rm_win_low",
+                "rm_win_high",
+                None,
+            ),
             ("oracle (the loop's)", "oracle_win_rate", "oracle_win_low", "oracle_win_high", "oracle_lc_win_rate"),
         ]
         for judge, rate, low, high, lc in judges:
