@@ -1,10 +1,27 @@
-"""User-facing errors: each says what went wrong and what to do. The CLI prints them without a traceback."""
+"""User-facing errors: each says what went wrong and what to do. The CLI prints them without a traceback.
+
+Each has a stable machine-readable `code` (error_code: the class's own `code`, else its name in snake_case), which
+the REST API sends beside the message, so scripts branch on the code and people read the message.
+"""
+
+import re
 
 
 class HitlError(Exception):
     """Base of every error a user can fix. `str(err)` is the whole message."""
 
     status_code = 400
+
+
+def error_code(exc: BaseException) -> str:
+    """The stable code of an error: a `code` set on its class (or a parent, up to HitlError), else its class name
+    in snake_case (RateLimited -> rate_limited)."""
+    for cls in type(exc).__mro__:
+        if cls is HitlError or cls is Exception:
+            break
+        if "code" in vars(cls):
+            return vars(cls)["code"]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 class InvalidInput(HitlError):
@@ -28,6 +45,7 @@ class Conflict(HitlError):
 
 class AuthError(HitlError):
     status_code = 401
+    code = "unauthenticated"
 
 
 class Forbidden(HitlError):

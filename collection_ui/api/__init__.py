@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 
 from collection_ui.api.admin_routes import admin_router
 from collection_ui.api.deps import SESSION_COOKIE, caller_dependency, install_error_handlers, storable_parameters
+from collection_ui.api.health_routes import health_router
 from collection_ui.api.rating_routes import rating_router
 from collection_ui.api.review_routes import review_router
 from collection_ui.api.schemas import ErrorOut
@@ -48,6 +49,8 @@ def install_api(app: FastAPI, service: Service) -> None:
             responses={**ERRORS, 503: {"model": ErrorOut}},
             dependencies=[Depends(storable_parameters)],
         )
+    # Unauthenticated: load balancers and uptime checks ask it; it names no campaign, user or data.
+    app.include_router(health_router(service), prefix=PREFIX, dependencies=[Depends(storable_parameters)])
     install_error_handlers(app)
 
 

@@ -5,10 +5,11 @@ curl -H "Authorization: Bearer $ADMIN_TOKEN" -o pairs.jsonl "http://127.0.0.1:78
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from collection_ui.api.paging import Page, page_headers, page_params
 from collection_ui.api.schemas import (
     CampaignBody,
     CampaignOut,
@@ -41,8 +42,13 @@ def admin_router(service: Service, caller) -> APIRouter:
     admin = service.admin
 
     @router.get("/users", response_model=list[UserOut])
-    def users(user: User = Depends(caller)) -> list[UserOut]:
-        return [UserOut(**vars(row)) for row in admin.users(user)]
+    def users(
+        request: Request, response: Response, page: Page = Depends(page_params), user: User = Depends(caller)
+    ) -> list[UserOut]:
+        """Every account; paged (X-Total-Count, Link)."""
+        rows = admin.users(user)
+        page_headers(request, response, page, len(rows))
+        return [UserOut(**vars(row)) for row in page.slice(rows)]
 
     @router.post("/users", response_model=UserOut, status_code=201)
     def add_user(body: NewUserBody, user: User = Depends(caller)) -> UserOut:

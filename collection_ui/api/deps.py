@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hitl.errors import AuthError, HitlError
+from hitl.errors import AuthError, HitlError, error_code
 from hitl.service import Service
 from hitl.storable import unstorable
 from hitl.store import StoreBusy, StoreError
@@ -59,28 +59,41 @@ def _headers_of(exc: HitlError) -> dict | None:
     return {"Retry-After": str(int(retry_after))} if retry_after else None
 
 
-def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def _error(status: int, message: str, code: str, headers: dict | None = None) -> JSONResponse:
+    if status == 429 and not (headers or {}).get("Retry-After"):
+        headers = {**(headers or {}), "Retry-After": "1"}  # every 429 says when to come back
+    return JSONResponse({"error": message, "code": code}, status_code=status, headers=headers)
+
+
+_HTTP_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "rate_limited",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error is `{"error": "..."}` with the status of its kind; a bad request names the field to fix."""
+    """Every error is `{"error": "...", "code": "..."}` with the status of its kind (hitl.errors.error_code); a bad
+    request names the field to fix."""
 
     @app.exception_handler(HitlError)
     async def hitl_error(_request: Request, exc: HitlError) -> JSONResponse:
-        return _error(exc.status_code, str(exc), _headers_of(exc))
+        return _error(exc.status_code, str(exc), error_code(exc), _headers_of(exc))
 
     @app.exception_handler(StoreError)
     async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
         if isinstance(exc, StoreBusy):
-            return _error(503, str(exc), _headers_of(exc))
-        return _error(503, f"the store is unavailable: {exc}")
+            return _error(503, str(exc), "store_busy", _headers_of(exc))
+        return _error(503, f"the store is unavailable: {exc}", "store_unavailable", {"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = [f"{_where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in exc.errors()[:5]]
-        return _error(422, "fix the request: " + "; ".join(parts))
+        return _error(422, "fix the request: " + "; ".join(parts), "validation_error")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return _error(exc.status_code, str(exc.detail), code, getattr(exc, "headers", None))

@@ -4,8 +4,9 @@ curl -X POST -H "Authorization: Bearer $HITL_TOKEN" http://127.0.0.1:7860/api/v1
 """
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
+from collection_ui.api.paging import Page, page_headers, page_params
 from collection_ui.api.schemas import (
     CampaignOut,
     ItemOut,
@@ -15,6 +16,7 @@ from collection_ui.api.schemas import (
     ProgressOut,
     SubmitOut,
 )
+from hitl.errors import InvalidInput
 from hitl.queue import JudgmentInput
 from hitl.service import Service
 from hitl.service.rating import LABELS
@@ -30,6 +32,15 @@ Name = Path(min_length=1, max_length=128)  # every use is named `campaign`
 Token = Path(min_length=1, max_length=128)  # every use is named `lease_token`
 
 
+def _idempotency_key(in_body: str | None, in_header: str | None) -> str:
+    if in_body and in_header and in_body != in_header:
+        raise InvalidInput("the Idempotency-Key header and the body's idempotency_key differ: send one of them")
+    key = in_body or in_header
+    if not key:
+        raise InvalidInput("send an idempotency key: the Idempotency-Key header or the body's idempotency_key")
+    return key
+
+
 def rating_router(service: Service, caller) -> APIRouter:
     router = APIRouter(tags=["rating"])
 
@@ -39,8 +50,13 @@ def rating_router(service: Service, caller) -> APIRouter:
         return MeOut(name=user.name, role=user.role, pages=service.pages_for(user))
 
     @router.get("/campaigns", response_model=list[CampaignOut])
-    def campaigns(user: User = Depends(caller)) -> list[CampaignOut]:
-        return [CampaignOut(**vars(service.rating.campaign(user, n))) for n in service.rating.campaigns(user)]
+    def campaigns(
+        request: Request, response: Response, page: Page = Depends(page_params), user: User = Depends(caller)
+    ) -> list[CampaignOut]:
+        """The campaigns you can rate in; paged (X-Total-Count, Link)."""
+        names = service.rating.campaigns(user)
+        page_headers(request, response, page, len(names))
+        return [CampaignOut(**vars(service.rating.campaign(user, n))) for n in page.slice(names)]
 
     @router.post(
         "/campaigns/{campaign}/next",
@@ -71,10 +87,19 @@ def rating_router(service: Service, caller) -> APIRouter:
         )
 
     @router.post("/leases/{lease_token}/judgment", response_model=SubmitOut)
-    def judge(body: JudgmentBody, lease_token: str = Token, user: User = Depends(caller)) -> SubmitOut:
-        """Record a judgment exactly once per idempotency key (a retry returns the first result)."""
+    def judge(
+        body: JudgmentBody,
+        lease_token: str = Token,
+        idempotency_key: str | None = Header(
+            default=None, min_length=1, max_length=128, description="The judgment's key, instead of the body field."
+        ),
+        user: User = Depends(caller),
+    ) -> SubmitOut:
+        """Record a judgment exactly once per idempotency key (a retry returns the first result); the key comes in
+        the body (`idempotency_key`) or as the `Idempotency-Key` header."""
+        key = _idempotency_key(body.idempotency_key, idempotency_key)
         judgment = JudgmentInput(**body.model_dump(exclude={"idempotency_key"}))
-        result = service.rating.submit(user, lease_token, body.idempotency_key, judgment)
+        result = service.rating.submit(user, lease_token, key, judgment)
         return _json({"judgment_id": result.judgment_id, "item_id": result.item_id, "duplicate": result.duplicate})
 
     @router.post("/leases/{lease_token}/skip", response_model=Ok)

@@ -6,8 +6,9 @@ curl -H "Authorization: Bearer $HITL_TOKEN" "http://127.0.0.1:7860/api/v1/stats?
 import math
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from collection_ui.api.paging import Page, page_headers, page_params
 from collection_ui.api.schemas import (
     AdjudicationBody,
     BattleBody,
@@ -72,10 +73,16 @@ def review_router(service: Service, caller) -> APIRouter:
         rater: str | None = Query(default=None, max_length=64),
         flag: str | None = Query(default=None, max_length=64),
         reason: Literal[REASONS] | None = None,  # type: ignore[valid-type]
+        page: Page = Depends(page_params),
         user: User = Depends(caller),
+        *,
+        request: Request,
+        response: Response,
     ) -> list[ReviewRowOut]:
-        """Items with disagreement, flags or a missed gold answer, newest first."""
-        rows = service.review.queue(user, campaign, rater=rater, flag=flag, reason=reason)
+        """Items with disagreement, flags or a missed gold answer, newest first; paged (X-Total-Count, Link)."""
+        filters = {"rater": rater, "flag": flag, "reason": reason}
+        rows = service.review.queue(user, campaign, **filters, offset=page.offset, limit=page.limit)
+        page_headers(request, response, page, service.review.queue_size(user, campaign, **filters))
         return [ReviewRowOut(**{**vars(r), "reasons": list(r.reasons)}) for r in rows]
 
     @router.get("/review/items/{item_id}", response_model=ItemReviewOut, tags=["review"])

@@ -73,7 +73,12 @@ class ItemOut(BaseModel):
 
 
 class JudgmentBody(Body):
-    idempotency_key: str = Field(min_length=1, max_length=128, description="Fresh per judgment; a retry reuses it.")
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Fresh per judgment; a retry reuses it. Or send it as the Idempotency-Key header.",
+    )
     ranking: list[Id] = Field(default_factory=list, max_length=8, description="Response ids, best first.")
     strength: int = Field(default=2, ge=0, le=3, description="1 slightly .. 3 much better; 0 with tie.")
     tie: bool = False
@@ -262,3 +267,7 @@ class StatsOut(BaseModel):
 
 class ErrorOut(BaseModel):
     error: str = Field(description="What went wrong and what to do about it.")
+    code: str = Field(
+        description="Stable machine-readable kind: invalid_input, not_found, conflict, unauthenticated, forbidden, "
+        "lease_error, rate_limited, store_busy, busy, validation_error, store_unavailable, http_<status>, ..."
+    )

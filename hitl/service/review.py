@@ -135,9 +135,29 @@ class ReviewService:
         reason: str | None = None,
         sort: str = "newest",
         open_only: bool = False,
+        offset: int = 0,
+        limit: int = MAX_ROWS,
     ) -> list[ReviewRow]:
         """Items needing a look, optionally only one campaign / rater / flag / reason, or only those without an
-        adjudication; ordered by `sort` (SORTS: newest items first by default)."""
+        adjudication; ordered by `sort` (SORTS: newest items first by default); `limit` rows from `offset`
+        (queue_size gives the whole count, for paging)."""
+        out = self._matching(caller, campaign, rater, flag, reason, sort, open_only)
+        return out[max(0, offset) : max(0, offset) + max(0, min(limit, MAX_ROWS))]
+
+    def queue_size(self, caller: User, campaign: str | None = None, **filters) -> int:
+        """How many rows `queue` has with these filters, over every page."""
+        return len(self._matching(caller, campaign, **{"sort": "newest", "open_only": False, **filters}))
+
+    def _matching(
+        self,
+        caller: User,
+        campaign: str | None,
+        rater: str | None = None,
+        flag: str | None = None,
+        reason: str | None = None,
+        sort: str = "newest",
+        open_only: bool = False,
+    ) -> list[ReviewRow]:
         require(caller, "reviewer")
         if reason and reason not in REASONS:
             raise InvalidInput(f"reason must be one of {', '.join(REASONS)}")
@@ -161,7 +181,7 @@ class ReviewService:
             out.sort(key=lambda r: -r.disagreement)
         elif sort == "judgments":
             out.sort(key=lambda r: -r.n_judgments)
-        return out[:MAX_ROWS]
+        return out
 
     def _all_rows(self, campaign: str | None) -> list[ReviewRow]:
         """Every item needing a look (of one campaign, or all), newest first."""
