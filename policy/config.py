@@ -51,6 +51,13 @@ class GenerationSettings:
         default="hitl",
         metadata={"help": "hf backend's decode loop: hitl (fast exact top-p, see policy/decode.py) or generate."},
     )
+    tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM backend: GPUs one model is split across."})
+    gpu_memory_utilization: float = field(
+        default=0.9, metadata={"help": "vLLM backend: share of each GPU's memory for weights and the KV cache."}
+    )
+    max_model_len: int = field(
+        default=0, metadata={"help": "vLLM backend: longest prompt + answer in tokens; 0: the model's context."}
+    )
 
     def validate(self) -> None:
         if self.n < 1:
@@ -71,6 +78,12 @@ class GenerationSettings:
             raise InvalidInput(f"--threads must be 0 (automatic) or more, not {self.threads}")
         if self.backend not in BACKENDS:
             raise InvalidInput(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.tensor_parallel_size < 1:
+            raise InvalidInput(f"--tensor-parallel-size must be at least 1, not {self.tensor_parallel_size}")
+        if not 0 < self.gpu_memory_utilization <= 1:
+            raise InvalidInput(f"--gpu-memory-utilization must be in (0, 1], not {self.gpu_memory_utilization}")
+        if self.max_model_len < 0:
+            raise InvalidInput(f"--max-model-len must be 0 (the model's) or more, not {self.max_model_len}")
         if self.loop not in LOOPS:
             raise InvalidInput(f"--loop must be one of {', '.join(LOOPS)}, not {self.loop!r}")
 

@@ -252,4 +252,17 @@ def sample(resolved, prompts: Sequence[Prompt], settings: GenerationSettings, *,
         return generate_vllm.generate(resolved, prompts, settings)
     set_threads(settings.threads)
     model, tokenizer = load_policy(resolved, dtype=settings.dtype)
-    return generate(model, tokenizer, prompts, settings, progress=progress)
+    device, static_cache = hf_plan(_cuda_available())
+    return generate(model.to(device), tokenizer, prompts, settings, progress=progress, static_cache=static_cache)
+
+
+def hf_plan(cuda: bool) -> tuple[str, bool]:
+    """(device, static cache) of the HF path: on CUDA without vLLM, transformers' `generate` with a static KV cache
+    (compiled-friendly, no reallocation per token); on a CPU, hitl's own decode loop (policy/decode.py)."""
+    return ("cuda", True) if cuda else ("cpu", False)
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
