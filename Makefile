@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
 export HITL_HOME ?= $(CURDIR)/$(DEMO_HOME)
 
-.PHONY: setup chromium demo test test-fast lint format bench loop-demo clean
+.PHONY: setup chromium demo test test-fast test-gpu lint format bench loop-demo clean
 
 setup: $(STAMP) chromium
 
@@ -36,6 +36,12 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
+
+# On a CUDA machine: the GPU paths for real (HF generate with a static cache; vLLM with a LoRA policy when the
+# [vllm] extra is installed). Everywhere else these tests skip.
+test-gpu: setup
+	$(PY) -m pip install -q -e '.[gpu,vllm]' || echo "warning: the [gpu,vllm] extras did not install; their tests skip"
+	$(PY) -m pytest -q -m gpu -rs
 
 lint: setup
 	$(VENV)/bin/ruff check .
