@@ -7,10 +7,19 @@ Build :class:`JudgmentRow` objects from the store, then call the metric function
 from hitl.quality.agreement import alpha_from_rows, alpha_units, krippendorff_alpha
 from hitl.quality.bias import BiasStat, campaign_length_share, length_bias, position_bias
 from hitl.quality.consensus import loo_agreement, majority, majority_labels
-from hitl.quality.dawid_skene import DawidSkeneResult, dawid_skene, weighted_labels
+from hitl.quality.crowd_bias import (
+    Consensus,
+    CrowdBias,
+    consensus_for_rater,
+    crowd_consensus,
+    length_vs_crowd,
+    position_vs_crowd,
+)
+from hitl.quality.dawid_skene import DawidSkeneResult, dawid_skene, leave_one_out_posteriors, weighted_labels
 from hitl.quality.fatigue import FatigueBucket, fatigue, fatigue_slope, fatigue_trend_p, stretch_positions
 from hitl.quality.gold import gold_accuracy, is_correct, is_gold
 from hitl.quality.kappa import cohen_kappa, fleiss_from_rows, fleiss_kappa, fleiss_table, pairwise_cohen
+from hitl.quality.multiple import bh_adjust, bh_flags
 from hitl.quality.report import RaterQuality, Thresholds, campaign_summary, make_thresholds, rater_report
 from hitl.quality.rows import (
     JudgmentRow,
@@ -26,6 +35,8 @@ from hitl.quality.stats import RateStat, rate_stat, wilson_interval
 
 __all__ = [
     "BiasStat",
+    "Consensus",
+    "CrowdBias",
     "DawidSkeneResult",
     "FatigueBucket",
     "JudgmentRow",
@@ -35,12 +46,16 @@ __all__ = [
     "Thresholds",
     "alpha_from_rows",
     "alpha_units",
+    "bh_adjust",
+    "bh_flags",
     "by_rater",
     "campaign_length_share",
     "campaign_summary",
     "category",
     "category_table",
     "cohen_kappa",
+    "consensus_for_rater",
+    "crowd_consensus",
     "dawid_skene",
     "fatigue",
     "fatigue_slope",
@@ -54,7 +69,9 @@ __all__ = [
     "is_gold",
     "krippendorff_alpha",
     "latest_by_item",
+    "leave_one_out_posteriors",
     "length_bias",
+    "length_vs_crowd",
     "loo_agreement",
     "majority",
     "majority_labels",
@@ -62,6 +79,7 @@ __all__ = [
     "n_categories",
     "pairwise_cohen",
     "position_bias",
+    "position_vs_crowd",
     "rate_stat",
     "rater_report",
     "speed",

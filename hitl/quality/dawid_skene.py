@@ -152,3 +152,31 @@ def weighted_labels(result: DawidSkeneResult, min_confidence: float = 0.0) -> di
         item: (label if float(result.posteriors[item][label]) >= min_confidence else None)
         for item, label in result.labels.items()
     }
+
+
+def leave_one_out_posteriors(
+    result: DawidSkeneResult, rows: Iterable[JudgmentRow]
+) -> dict[tuple[int, str], np.ndarray]:
+    """Each (item, rater)'s posterior over the item's true class *without* that rater's own label.
+
+    Under the fitted model a rater's label multiplies the item posterior by their confusion row
+    ``confusion[r][:, label]``; dividing it out again gives what the other raters (and the prior) say, with no new
+    EM fit per rater. Only (item, rater) pairs with at least one other label on the item are returned: alone on an
+    item, the "others" are just the prior.
+    """
+    rows = list(rows)
+    cats = category_table(latest_by_item(rows), infer_n_responses(rows))
+    out: dict[tuple[int, str], np.ndarray] = {}
+    for item, raters in cats.items():
+        post = result.posteriors.get(item)
+        if post is None or len(raters) < 2:
+            continue
+        for rater, label in raters.items():
+            confusion = result.confusion.get(rater)
+            if confusion is None or label >= confusion.shape[1]:
+                continue
+            # Divide in log space; the smoothed confusion cells are never exactly 0.
+            log_post = np.log(np.clip(post, 1e-300, None)) - np.log(confusion[:, label])
+            others = np.exp(log_post - log_post.max())
+            out[(item, rater)] = others / others.sum()
+    return out

@@ -1,16 +1,19 @@
-"""Fatigue: gold accuracy as a function of how far into an uninterrupted work stretch a judgment was made.
+"""Fatigue: accuracy as a function of how far into an uninterrupted work stretch a judgment was made.
+
+    python -m pytest -q tests/quality/test_quality_fatigue.py
 
 Each rater's judgments, sorted by time, are cut into stretches wherever the gap between two consecutive judgments
 exceeds ``break_gap_seconds``. Every judgment gets its position within its stretch (0, 1, 2, ...), gold or not,
-because tiredness builds with all the work done, not only with gold items. Gold judgments are then pooled over all
-stretches by position bucket, and a weighted least-squares slope of accuracy against bucket index summarises the
-trend: clearly negative means the rater gets worse the longer they work without a break.
+because tiredness builds with all the work done, not only with gold items. Checked judgments (gold ones, and with a
+``reference`` the regular ones whose consensus is known) are then pooled over all stretches by position bucket,
+and a weighted least-squares slope of accuracy against bucket index summarises the trend: clearly negative means
+the rater gets worse the longer they work without a break.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +48,18 @@ def stretch_positions(rows: Sequence[JudgmentRow], break_gap_seconds: float = 60
 
 
 def fatigue(
-    rows: Iterable[JudgmentRow], break_gap_seconds: float = 600.0, bucket_size: int = 10
+    rows: Iterable[JudgmentRow],
+    break_gap_seconds: float = 600.0,
+    bucket_size: int = 10,
+    reference: Mapping[tuple[int, str], int] | None = None,
 ) -> dict[str, list[FatigueBucket]]:
-    """Gold accuracy per position bucket (positions 0..bucket_size-1, then the next bucket_size, ...) per rater.
+    """Accuracy per position bucket (positions 0..bucket_size-1, then the next bucket_size, ...) per rater.
 
-    Only buckets holding at least one gold judgment are listed, in order of position; a rater without gold
-    judgments gets an empty list. Every rater in ``rows`` gets an entry.
+    Gold judgments are checked against their gold answer. With ``reference`` ((item, rater) -> the canonical index
+    the others' consensus prefers, e.g. hitl.quality.crowd_bias.consensus_for_rater) a regular judgment is checked
+    against it too: three times the evidence of gold alone at a gold rate of 0.3. Only buckets holding at least one
+    checked judgment are listed, in order of position; a rater without any gets an empty list. Every rater in
+    ``rows`` gets an entry.
     """
     if bucket_size < 1:
         raise ValueError(f"bucket_size must be >= 1, got {bucket_size}")
@@ -59,11 +68,15 @@ def fatigue(
         correct: dict[int, int] = {}
         total: dict[int, int] = {}
         for r, pos in stretch_positions(own, break_gap_seconds):
-            if not is_gold(r):
+            if is_gold(r):
+                right = is_correct(r)
+            elif reference is not None and (r.item_id, rater) in reference:
+                right = r.winner == reference[(r.item_id, rater)]
+            else:
                 continue
             b = pos // bucket_size
             total[b] = total.get(b, 0) + 1
-            correct[b] = correct.get(b, 0) + is_correct(r)
+            correct[b] = correct.get(b, 0) + right
         out[rater] = [
             FatigueBucket(
                 start=b * bucket_size,

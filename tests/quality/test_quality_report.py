@@ -67,7 +67,8 @@ def test_issues_name_only_the_real_habit(report):
 
 def test_issue_texts_are_readable(report):
     pos = next(i for i in report["first"].issues if i.startswith("position bias"))
-    assert pos.startswith("position bias: 100% first-shown (p=")
+    assert pos.startswith("position bias: 100% first-shown where an honest rater would pick ")
+    assert "q=" in pos
     assert "too fast: 100% under 3 s" in report["spam"].issues
     gold = next(i for i in report["adv"].issues if i.startswith("gold accuracy"))
     assert "< 60%" in gold
@@ -96,7 +97,7 @@ def test_threshold_overrides(sim):
 
 def test_make_thresholds():
     assert make_thresholds() == Thresholds()
-    assert make_thresholds(bias_alpha=0.05).bias_alpha == 0.05
+    assert make_thresholds(fdr=0.1).fdr == 0.1
 
 
 def test_small_samples_are_not_flagged():
@@ -130,7 +131,7 @@ def test_fatigue_needs_a_significant_drop():
     assert q.fatigue_slope == pytest.approx(-0.1)
     assert 0.1 < q.fatigue_p < 0.5
     assert q.issues == ()
-    (loose,) = rater_report(rows, fatigue_alpha=0.5)
+    (loose,) = rater_report(rows, fdr=0.9)  # its q-value counts the rater's other tests too
     assert any(i.startswith("fatigue") for i in loose.issues)
 
 
