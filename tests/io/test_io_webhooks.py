@@ -157,3 +157,25 @@ def test_bad_webhooks_are_refused(store):
         90,
         100,
     ]
+
+
+def test_webhooks_from_the_command_line(tmp_path, capsys, receiver):
+    from hitl.cli.main import main
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["campaign", "create", "c", "--overlap", "1", "--db", db]) == 0
+    capsys.readouterr()
+    assert (
+        main(["webhooks", "add", receiver.url, "--campaign", "c", "--event", "item.done", "--db", db, "--json"]) == 0
+    )
+    added = json.loads(capsys.readouterr().out)
+    assert added["events"] == ["item.done"] and added["secret"].startswith("whsec_")
+    assert main(["webhooks", "list", "--db", db, "--json"]) == 0
+    assert [h["url"] for h in json.loads(capsys.readouterr().out)] == [receiver.url]
+    assert main(["webhooks", "pause", str(added["id"]), "--db", db]) == 0
+    assert main(["webhooks", "pause", "999", "--db", db]) == 1  # no such webhook
+    capsys.readouterr()
+    assert main(["webhooks", "run", "--once", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"queued": 0, "delivered": 0, "retry": 0, "failed": 0}
+    assert main(["webhooks", "log", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
