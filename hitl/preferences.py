@@ -31,6 +31,18 @@ AGGREGATES = ("all", "majority", "dawid_skene")
 DEFAULT_MARGIN = 2.0
 
 
+MARGIN_PER_STRENGTH = 0.5  # the training margin per step of rater strength above "slightly better"
+
+
+def training_margin(strength: float | None, per_strength: float = MARGIN_PER_STRENGTH) -> float:
+    """Margin for TRL's loss -log sigmoid(r_chosen - r_rejected - margin): 0 for 'slightly better' (and ties),
+    `per_strength` more for each step up the 1-3 scale, so only stronger judgments ask for a wider gap. The one
+    rule: reward training and the `margin` column of exports both use it."""
+    if strength is None:
+        return 0.0
+    return per_strength * max(0.0, float(strength) - 1.0)
+
+
 @dataclass(frozen=True)
 class PreferencePair:
     """One training pair. `margin` is the rater strength (1-3; 0 for a tie; the mean when aggregated); `weight`

@@ -31,7 +31,7 @@ from hitl.io.atomic import sha256_file, write_atomic
 from hitl.io.imports import at, load_records
 from hitl.io.readers import HUB_PREFIX
 from hitl.io.records import optional, parse_preference
-from hitl.preferences import build_pairs
+from hitl.preferences import build_pairs, training_margin
 from hitl.store import Store
 from hitl.store.schema import adjudications, dataset_snapshots, judgments
 from reward.encoding import PairEncoder, prompt_key
@@ -41,14 +41,6 @@ NO_PAIRS_FIX = (
     "collect judgments first (hitl stats shows how many), pick another --campaign, keep ties (--ties half) or "
     "both-bad answers (--both-bad keep), or pass --data FILE"
 )
-
-
-def training_margin(strength: float | None, per_strength: float) -> float:
-    """Margin for TRL's loss -log sigmoid(r_chosen - r_rejected - margin): 0 for 'slightly better' (and ties),
-    `per_strength` more for each step up the 1-3 scale, so only stronger judgments ask for a wider gap."""
-    if strength is None:
-        return 0.0
-    return per_strength * max(0.0, float(strength) - 1.0)
 
 
 def store_rows(

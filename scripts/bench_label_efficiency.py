@@ -100,8 +100,8 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
     import numpy as np
 
     from hitl.pair_selection import PromptCandidates, SelectionSettings, select_pairs
+    from hitl.preferences import training_margin
     from hitl.simulate import default_crowd
-    from reward.data import training_margin
 
     rng = random.Random(seed)
     crowd = default_crowd(8)

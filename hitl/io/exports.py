@@ -35,20 +35,13 @@ from hitl.campaigns import Campaign, get_campaign
 from hitl.errors import InvalidInput
 from hitl.io.atomic import sha256_file, write_atomic, write_atomic_dir
 from hitl.io.dataset_card import lineage, render_card
-from hitl.preferences import build_pairs, load_items, unpaired_rows
+from hitl.preferences import MARGIN_PER_STRENGTH, build_pairs, load_items, training_margin, unpaired_rows
 from hitl.store import Store
 from hitl.store.schema import campaigns, items, judgments, users
 
 FORMATS = ("jsonl", "parquet", "hf")
 LAYOUTS = ("pairs", "unpaired", "raw")
-# reward.data trains with the same margins (reward.data.training_margin; a test holds the two together).
-MARGIN_PER_STRENGTH = 0.5
 CARD_NAME = "README.md"
-
-
-def training_margin(strength: float, per_strength: float = MARGIN_PER_STRENGTH) -> float:
-    """The loss margin hitl trains a pair with: 0 for 'slightly better' and for ties, `per_strength` more per step."""
-    return per_strength * max(0.0, float(strength) - 1.0)
 
 
 def manifest_path(data_path: str | Path) -> Path:

@@ -37,7 +37,8 @@ def test_load_dataset_json_reads_the_export_folder(store, make_user, make_campai
 
 @pytest.mark.parametrize("per_strength", [0.5, 1.0])
 def test_margin_is_what_hitl_trains_with(store, make_user, make_campaign, tmp_path, per_strength):
-    from reward.data import store_rows, training_margin
+    from hitl.preferences import training_margin
+    from reward.data import store_rows
 
     c, _ = judged(store, make_user, make_campaign)
     out = tmp_path / "pairs.jsonl"
@@ -48,8 +49,12 @@ def test_margin_is_what_hitl_trains_with(store, make_user, make_campaign, tmp_pa
         assert r["margin"] == training_margin(r["strength"], per_strength)
     trained = store_rows(store, c, ties="half", margin_per_strength=per_strength)
     assert sorted(r["margin"] for r in rows) == sorted(r["margin"] for r in trained)
-    for strength in (0.0, 1.0, 2.0, 2.5, 3.0):
-        assert exports_module.training_margin(strength, per_strength) == training_margin(strength, per_strength)
+    assert [training_margin(s, per_strength) for s in (0.0, 1.0, 2.0, 3.0)] == [
+        0.0,
+        0.0,
+        per_strength,
+        2 * per_strength,
+    ]
 
 
 def test_hf_export_has_a_dataset_card(store, make_user, make_campaign, tmp_path):
