@@ -1,26 +1,33 @@
 """Rating campaigns: guidelines, item kind, overlap, gold rate, lease TTL, what answers are allowed.
 
 hitl campaign create helpfulness --overlap 3 --gold-rate 0.1 --guidelines-file guide.md
+
+A campaign also carries its workforce rules (hitl.workforce.rules, set with `hitl workforce rules`) and the version
+number of its guidelines: every change of the guidelines text is a new version, kept in guideline_versions, and
+each judgment records the version it was made under.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
 
 from hitl.config import CampaignSettings
 from hitl.errors import Conflict, NotFound
 from hitl.store import Store
-from hitl.store.schema import campaigns, items
+from hitl.store.schema import auto_labels, campaigns, guideline_versions, items
+from hitl.workforce.rules import WorkforceRules, rules_from_json
 
 
 @dataclass(frozen=True)
 class Campaign:
     id: int
     settings: CampaignSettings
+    rules: WorkforceRules = field(default_factory=WorkforceRules)
+    guidelines_version: int = 1
 
     @property
     def name(self) -> str:
@@ -31,7 +38,12 @@ _SETTING_NAMES = [f.name for f in dataclasses.fields(CampaignSettings)]
 
 
 def _row_to_campaign(row) -> Campaign:
-    return Campaign(id=row.id, settings=CampaignSettings(**{k: getattr(row, k) for k in _SETTING_NAMES}))
+    return Campaign(
+        id=row.id,
+        settings=CampaignSettings(**{k: getattr(row, k) for k in _SETTING_NAMES}),
+        rules=rules_from_json(row.workforce),
+        guidelines_version=row.guidelines_version,
+    )
 
 
 def create_campaign(store: Store, settings: CampaignSettings) -> Campaign:
@@ -39,9 +51,15 @@ def create_campaign(store: Store, settings: CampaignSettings) -> Campaign:
     with store.write() as conn:
         if conn.execute(select(campaigns.c.id).where(campaigns.c.name == settings.name)).first():
             raise Conflict(f"campaign {settings.name!r} already exists (see `hitl campaign list`)")
+        now = time.time()
         cid = conn.execute(
-            insert(campaigns).values(**dataclasses.asdict(settings), created_at=time.time())
+            insert(campaigns).values(**dataclasses.asdict(settings), created_at=now, guidelines_version=1)
         ).inserted_primary_key[0]
+        conn.execute(
+            insert(guideline_versions).values(
+                campaign_id=cid, version=1, guidelines=settings.guidelines, requalify=False, created_at=now
+            )
+        )
     return Campaign(id=cid, settings=settings)
 
 
@@ -97,16 +115,40 @@ def update_campaign(store: Store, name: str, **changes) -> Campaign:
                     f"item_kind of campaign {name!r} cannot change from {current.settings.item_kind} to "
                     f"{new.item_kind}: it has {n_items} items of that kind; create a new campaign instead"
                 )
-        conn.execute(update(campaigns).where(campaigns.c.id == current.id).values(**dataclasses.asdict(new)))
+        version = current.guidelines_version
+        if new.guidelines != current.settings.guidelines:
+            # New guidelines are a new version: judgments from now on record it, and the rules may ask every rater
+            # to qualify again under it (hitl.workforce.standing).
+            version += 1
+            conn.execute(
+                insert(guideline_versions).values(
+                    campaign_id=current.id,
+                    version=version,
+                    guidelines=new.guidelines,
+                    requalify=current.rules.requalify_on_new_guidelines,
+                    created_at=time.time(),
+                )
+            )
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == current.id)
+            .values(**dataclasses.asdict(new), guidelines_version=version)
+        )
         if new.overlap != current.settings.overlap:
             _redecide_done(conn, current.id, new.overlap)
-    return Campaign(id=current.id, settings=new)
+    return dataclasses.replace(current, settings=new, guidelines_version=version)
 
 
 def _redecide_done(conn, campaign_id: int, overlap: int) -> None:
     regular = (items.c.campaign_id == campaign_id, items.c.is_gold.is_(False))
+    # An item the reward model labelled (and not sent to humans as an audit) is done whatever the overlap.
+    automated = select(auto_labels.c.item_id).where(
+        auto_labels.c.campaign_id == campaign_id, auto_labels.c.audit.is_(False)
+    )
     conn.execute(
-        update(items).where(*regular, items.c.status == "done", items.c.judgment_count < overlap).values(status="open")
+        update(items)
+        .where(*regular, items.c.status == "done", items.c.judgment_count < overlap, items.c.id.not_in(automated))
+        .values(status="open")
     )
     conn.execute(
         update(items)

@@ -20,6 +20,12 @@ take turns and the later ones resume the first one's lease: one live lease per r
 
 The lease cache: on PostgreSQL the facts a submit checks (hitl.queue.types.LeaseFacts) go into
 `store.lease_cache`, so that the submit is one call too; SQLite reads them in the submit's transaction.
+
+Workforce rules (hitl.workforce): in a campaign whose rules route raters, the rater's route (cached per rater and
+campaign, hitl.workforce.route) comes first: it may refuse (paused, not qualified, a break due), restrict the rater
+to training items (unseen gold items, always drawn, never a regular item), or name prompt tags their skills do not
+cover, whose items both the gold draw and the pick pass over (PICK_REGULAR_ROUTED, hitl_next_item_routed). A
+campaign without such rules takes exactly the path above.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from hitl.queue.types import Assignment, JudgmentRules, LeaseFacts, ShownRespons
 from hitl.store import Store
 from hitl.store.schema import leases
 from hitl.users import User
+from hitl.workforce.errors import NotQualified
+from hitl.workforce.route import Route, route_for
 
 _rng = random.SystemRandom()
 _MAX_PASSED_OVER = 16  # PostgreSQL: candidates filled up under us before we give up for this call
@@ -54,17 +62,37 @@ def _new_lease(rng: random.Random, row, now: float, ttl: float) -> dict:
     }
 
 
-def _draw_gold(conn, dialect: str, params: dict, gold_rate: float, rng: random.Random):
-    """With probability gold_rate, a random gold item (id, response ids) this user has not seen; else None."""
+def _draw_gold(conn, dialect: str, params: dict, gold_rate: float, rng: random.Random, route: Route | None = None):
+    """With probability gold_rate (always, in training), a random gold item (id, response ids) this user has not
+    seen and may be given; else None."""
+    if route is not None and route.training:
+        gold_rate = 1.0
     if gold_rate > 0 and rng.random() < gold_rate:
-        gold = sql.run(conn, dialect, sql.UNSEEN_GOLD, params).fetchall()
+        statement = sql.UNSEEN_GOLD_ROUTED[dialect] if route is not None and route.forbidden else sql.UNSEEN_GOLD
+        gold = sql.run(conn, dialect, statement, params).fetchall()
         return rng.choice(gold) if gold else None
     return None
 
 
-def _next_sqlite(store: Store, params: dict, settings, rng: random.Random):
+def _routed(params: dict, dialect: str, route: Route | None) -> dict:
+    """The statements' parameters with the forbidden tags in the driver's form (a JSON array on SQLite)."""
+    if route is None or not route.forbidden:
+        return params
+    tags = list(route.forbidden)
+    return {**params, "forbidden": sql.to_json(tags) if dialect == "sqlite" else tags}
+
+
+def _no_training_left(campaign_name: str) -> NotQualified:
+    return NotQualified(
+        f"campaign {campaign_name!r} has no training item left for you to finish its qualification: a reviewer can "
+        "add gold items or reinstate you"
+    )
+
+
+def _next_sqlite(store: Store, params: dict, settings, rng: random.Random, route: Route | None = None):
     """SQLite holds the database write lock for the whole transaction: live lease, pick, insert and read in turn.
     Returns (token, item id, display order, expiry, resumed, texts) or None."""
+    params = _routed(params, "sqlite", route)
     with store.raw_write() as conn:
         live = sql.run(conn, "sqlite", sql.LIVE_LEASE, params).fetchone()
         if live is not None:
@@ -72,8 +100,11 @@ def _next_sqlite(store: Store, params: dict, settings, rng: random.Random):
             order = sql.from_json(order)
             resumed = True
         else:
-            row = _draw_gold(conn, "sqlite", params, settings.gold_rate, rng)
-            row = row or sql.run(conn, "sqlite", sql.PICK_REGULAR, params).fetchone()
+            row = _draw_gold(conn, "sqlite", params, settings.gold_rate, rng, route)
+            if row is None and route is not None and route.training:
+                raise _no_training_left(settings.name)
+            pick = sql.PICK_REGULAR_ROUTED if route is not None and route.forbidden else sql.PICK_REGULAR
+            row = row or sql.run(conn, "sqlite", pick, params).fetchone()
             if row is None:
                 return None
             lease = _new_lease(rng, row, params["now"], settings.lease_ttl_seconds)
@@ -85,11 +116,18 @@ def _next_sqlite(store: Store, params: dict, settings, rng: random.Random):
     return token, item_id, order, expires_at, resumed, texts
 
 
-def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
+def _next_postgresql(
+    store: Store, params: dict, settings, rng: random.Random, route: Route | None = None, campaign=None
+):
     """One call of hitl_next_item (its own transaction), plus the gold draw's query when the draw says gold.
     What the submit will need is kept in `store.lease_cache`, so the submit is one call too."""
+    params = _routed(params, "postgresql", route)
     with store.raw_autocommit() as conn:
-        gold = _draw_gold(conn, "postgresql", params, settings.gold_rate, rng)
+        gold = _draw_gold(conn, "postgresql", params, settings.gold_rate, rng, route)
+        # Training takes no regular item: resume a live lease, or there is nothing to train on.
+        training = gold is None and route is not None and route.training
+        if training and sql.run(conn, "postgresql", sql.LIVE_LEASE, params).fetchone() is None:
+            raise _no_training_left(settings.name)
         call = {
             **params,
             "expires_at": params["now"] + settings.lease_ttl_seconds,
@@ -98,7 +136,8 @@ def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
             "gold_id": gold[0] if gold else None,
             "max_passed_over": _MAX_PASSED_OVER,
         }
-        rows = sql.run(conn, "postgresql", sql.PG_NEXT_ITEM, call).fetchall()
+        statement = sql.PG_NEXT_ITEM_ROUTED if route is not None and route.forbidden else sql.PG_NEXT_ITEM
+        rows = sql.run(conn, "postgresql", statement, call).fetchall()
     if not rows:
         return None
     token, item_id, order, expires_at, resumed, lease_id, is_gold, response_ids = rows[0][:8]
@@ -117,6 +156,11 @@ def _next_postgresql(store: Store, params: dict, settings, rng: random.Random):
             judgment_count=0,  # hitl_record_judgment checks the real count under the item's lock
             overlap=settings.overlap,
             rules=JudgmentRules.of(settings),
+            campaign_id=params["campaign_id"],
+            workforce=campaign.rules
+            if campaign is not None and (campaign.rules.routes or campaign.rules.watches)
+            else None,
+            guidelines_version=campaign.guidelines_version if campaign is not None else 1,
         ),
     )
     return token, item_id, order, expires_at, resumed, [row[8:] for row in rows]
@@ -127,9 +171,13 @@ def next_item(store: Store, user: User, campaign: Campaign, rng: random.Random |
     if not user.active:
         raise InvalidInput(f"user {user.name!r} is disabled")
     settings = campaign.settings
-    params = {"user_id": user.id, "campaign_id": campaign.id, "now": time.time(), "overlap": settings.overlap}
-    lease_next = _next_postgresql if store.dialect == "postgresql" else _next_sqlite
-    leased = lease_next(store, params, settings, rng or _rng)
+    now = time.time()
+    route = route_for(store, user.id, campaign, now) if campaign.rules.routes else None
+    params = {"user_id": user.id, "campaign_id": campaign.id, "now": now, "overlap": settings.overlap}
+    if store.dialect == "postgresql":
+        leased = _next_postgresql(store, params, settings, rng or _rng, route, campaign)
+    else:
+        leased = _next_sqlite(store, params, settings, rng or _rng, route)
     if leased is None:
         return None
     token, item_id, order, expires_at, resumed, texts = leased

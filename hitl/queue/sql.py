@@ -38,12 +38,24 @@ UNSEEN_GOLD = f"""
 SELECT i.id, i.response_ids FROM items i
 WHERE i.campaign_id = :campaign_id AND i.status = 'open' AND i.is_gold = :true AND {_NOT_SEEN}"""
 
+# Skill routing (hitl.workforce.skills): items whose prompt carries a tag the rater lacks the skill for are passed
+# over; :forbidden is those tags (a JSON array on SQLite, a text[] on PostgreSQL). Only routed raters pay for it.
+_ALLOWED = {
+    "sqlite": """NOT EXISTS (SELECT 1 FROM prompts p, json_each(p.tags) t WHERE p.id = i.prompt_id
+                  AND t.value IN (SELECT value FROM json_each(:forbidden)))""",
+    "postgresql": """NOT EXISTS (SELECT 1 FROM prompts p WHERE p.id = i.prompt_id
+                      AND jsonb_exists_any(p.tags::jsonb, :forbidden))""",
+}
+UNSEEN_GOLD_ROUTED = {dialect: f"{UNSEEN_GOLD} AND {allowed}" for dialect, allowed in _ALLOWED.items()}
+
 # SQLite (PostgreSQL runs the same choice inside hitl_next_item).
 PICK_REGULAR = f"""
 SELECT i.id, i.response_ids FROM items i
 WHERE i.campaign_id = :campaign_id AND i.status = 'open' AND i.is_gold = :false
   AND i.judgment_count + {_LIVE_LEASES} < :overlap AND {_NOT_SEEN}
 ORDER BY i.priority DESC, i.id LIMIT 1"""
+
+PICK_REGULAR_ROUTED = PICK_REGULAR.replace("ORDER BY", f"AND {_ALLOWED['sqlite']}\nORDER BY")
 
 INSERT_LEASE = """
 INSERT INTO leases (token, item_id, user_id, state, display_order, created_at, expires_at)
@@ -55,6 +67,10 @@ PG_NEXT_ITEM = """
 SELECT o_token, o_item, o_order, o_expires, o_resumed, o_lease, o_gold, o_ids,
        o_response, o_text, o_prompt_text, o_prompt_messages
 FROM hitl_next_item(:user_id, :campaign_id, :now, :overlap, :expires_at, :token, :keys, :gold_id, :max_passed_over)"""
+# The same with the prompt tags the rater may not be given (migration 0010_workforce).
+PG_NEXT_ITEM_ROUTED = PG_NEXT_ITEM.replace("hitl_next_item(", "hitl_next_item_routed(").replace(
+    ":max_passed_over)", ":max_passed_over, :forbidden)"
+)
 # Display-order sort keys passed to hitl_next_item: one per response of the largest item (a ranking of 8).
 PG_ORDER_KEYS = 8
 
@@ -64,7 +80,8 @@ WHERE r.id IN ({ids})"""
 
 LEASE_FOR_SUBMIT = """
 SELECT l.id, l.user_id, l.state, l.expires_at, l.display_order, l.item_id, i.response_ids, i.is_gold,
-       i.judgment_count, c.item_kind, c.overlap, c.allow_tie, c.allow_both_bad, c.require_rationale
+       i.judgment_count, c.item_kind, c.overlap, c.allow_tie, c.allow_both_bad, c.require_rationale, c.id, c.workforce,
+       c.guidelines_version
 FROM leases l JOIN items i ON i.id = l.item_id JOIN campaigns c ON c.id = i.campaign_id
 WHERE l.token = :token"""  # columns in the order of hitl.queue.submit._lease_facts
 
@@ -82,9 +99,12 @@ SELECT o_status, o_judgment FROM hitl_record_judgment(
 # SQLite: the three writes of hitl_record_judgment, in the caller's BEGIN IMMEDIATE (hitl/queue/record.py).
 INSERT_JUDGMENT = """
 INSERT INTO judgments (item_id, user_id, lease_id, ranking, strength, tie, both_bad, flags, rationale, correction,
-                       seconds_on_item, display_order, idempotency_key, source, created_at)
+                       seconds_on_item, display_order, idempotency_key, source, created_at, guidelines_version)
 VALUES (:item_id, :user_id, :lease_id, :ranking, :strength, :tie, :both_bad, :flags, :rationale, :correction,
-        :seconds_on_item, :display_order, :idempotency_key, :source, :now)
+        :seconds_on_item, :display_order, :idempotency_key, :source, :now,
+        CASE WHEN :lease_id IS NULL THEN NULL ELSE
+          (SELECT c.guidelines_version FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = :item_id)
+        END)
 RETURNING id"""
 
 COUNT_JUDGMENT = """
@@ -93,6 +113,8 @@ UPDATE items SET judgment_count = judgment_count + 1,
 WHERE id = :item_id"""
 
 CLOSE_SUBMITTED_LEASE = "UPDATE leases SET state = 'submitted', closed_at = :now WHERE id = :lease_id"
+# A submit the workforce rules refused (hitl.workforce.hooks.refusal) gives its lease back.
+RELEASE_REFUSED_LEASE = "UPDATE leases SET state = 'released', closed_at = :now WHERE id = :lease_id"
 
 _PARAM = re.compile(r"(?<!:):(\w+)")
 _pg_cache: dict[str, str] = {}

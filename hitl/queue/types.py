@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hitl.config import CampaignSettings
+from hitl.workforce.rules import WorkforceRules
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,8 @@ class LeaseFacts:
     judgment_count: int
     overlap: int
     rules: JudgmentRules
+    campaign_id: int = 0
+    # The campaign's workforce rules when they route raters or watch their judgments (hitl.workforce), else None:
+    # a submit in a campaign without them does nothing more than before.
+    workforce: WorkforceRules | None = None
+    guidelines_version: int = 1

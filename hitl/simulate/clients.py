@@ -21,6 +21,7 @@ from hitl.errors import InvalidInput
 from hitl.queue import JudgmentInput, next_item, submit
 from hitl.store import Store
 from hitl.users import User
+from hitl.workforce.errors import BreakDue, NotQualified, Paused
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,23 @@ class StoreClient:
         submit(self.store, item.lease_token, key, judgment, user=self.user)
 
 
+_WORKFORCE_CODES = {"paused": Paused, "not_qualified": NotQualified, "break_due": BreakDue}
+
+
+def _error_code(body: str) -> str | None:
+    try:
+        return json.loads(body).get("code")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _error_message(body: str) -> str:
+    try:
+        return str(json.loads(body).get("error") or body)
+    except (ValueError, AttributeError):
+        return body
+
+
 class HttpClient:
     """Over the REST API of a running `hitl serve`, with one rater's API token (standard library only)."""
 
@@ -79,6 +97,9 @@ class HttpClient:
                 return response.status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:300]
+            refused = _WORKFORCE_CODES.get(_error_code(detail))
+            if refused is not None:  # the server's workforce rules stopped this rater, as they would in-process
+                raise refused(_error_message(detail)) from exc
             raise InvalidInput(f"{self.api}{path}: HTTP {exc.code}: {detail}") from exc
         except urllib.error.URLError as exc:
             raise InvalidInput(f"cannot reach {self.api}: {exc.reason} (is `hitl serve` running?)") from exc
@@ -102,5 +123,6 @@ class HttpClient:
             "strength": judgment.strength,
             "tie": judgment.tie,
             "seconds_on_item": judgment.seconds_on_item,
+            "flags": list(judgment.flags),
         }
         self._post(f"/leases/{urllib.parse.quote(item.lease_token, safe='')}/judgment", body)

@@ -22,6 +22,7 @@ class RaterBehaviour:
     spammer: bool = False  # answers uniformly at random, fast
     seconds: tuple[float, float] = (15.0, 60.0)  # time on item, uniform range
     allow_tie: bool = True  # answers "tie" when the oracle cannot separate the responses
+    unsure: float = 0.0  # flags this share of answers "unsure"
 
     def decide(
         self, scores: list[float], lengths: list[int], position_in_stretch: int, rng: random.Random

@@ -3,6 +3,9 @@
     hitl simulate --campaign demo --oracle rule:concise --raters 8 --judgments 500
     hitl simulate --campaign demo --url http://127.0.0.1:7860      # against a running `hitl serve`
 
+A campaign's workforce rules apply to simulated raters as to people: a rater the queue refuses (paused, not
+qualified, on a break) stops, and the report says why (SimulationReport.stopped).
+
 Each simulated rater is a real user (with a random password nobody knows) who leases items and answers
 them (hitl.simulate.clients), so everything downstream (overlap, gold, quality control, exports) sees
 ordinary judgments.
@@ -24,12 +27,15 @@ from hitl.simulate.clients import HttpClient, RaterClient, StoreClient
 from hitl.simulate.oracles import Oracle
 from hitl.simulate.raters import RaterBehaviour
 from hitl.store import Store
+from hitl.workforce.errors import BreakDue, NotQualified, Paused
 
 
 @dataclass
 class SimulationReport:
     judgments: Counter = field(default_factory=Counter)  # per rater
     exhausted: list[str] = field(default_factory=list)  # raters who ran out of items
+    # Raters the campaign's workforce rules stopped (paused, not qualified, on a break), with the message.
+    stopped: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -87,7 +93,12 @@ def run_raters(
             if report.total >= max_judgments:
                 break
             behaviour, client, rng = entry
-            item = client.next()
+            try:
+                item = client.next()
+            except (Paused, NotQualified, BreakDue) as exc:
+                active.remove(entry)
+                report.stopped[behaviour.name] = str(exc)
+                continue
             if item is None:
                 active.remove(entry)
                 report.exhausted.append(behaviour.name)
@@ -102,8 +113,14 @@ def run_raters(
                 strength=0 if tie else max(1, strength),
                 tie=tie,
                 seconds_on_item=seconds,
+                flags=["unsure"] if behaviour.unsure and rng.random() < behaviour.unsure else [],
             )
-            client.submit(item, uuid.uuid4().hex, judgment)
+            try:
+                client.submit(item, uuid.uuid4().hex, judgment)
+            except Paused as exc:  # paused by a reviewer while holding the item: nothing was recorded
+                active.remove(entry)
+                report.stopped[behaviour.name] = str(exc)
+                continue
             done_by[behaviour.name] += 1
             report.judgments[behaviour.name] += 1
     return report

@@ -36,6 +36,7 @@ from hitl.errors import HitlError, InvalidInput
 from hitl.paths import default_store_path
 from hitl.store.lease_cache import LeaseCache
 from hitl.store.pg_errors import EXTRA_HINT, pg_errors, psycopg_installed
+from hitl.store.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +142,16 @@ class FairTurns:
 
 @dataclass
 class Store:
-    """A handle on one database: a writer engine for transactions that change data, a reader engine, and the
-    facts of the leases handed out through this handle (`lease_cache`, see hitl/store/lease_cache.py)."""
+    """A handle on one database: a writer engine for transactions that change data, a reader engine, the facts of
+    the leases handed out through this handle (`lease_cache`, see hitl/store/lease_cache.py), and what the queue
+    decided about each rater's routing in a campaign (`route_cache`, hitl/store/ttl_cache.py)."""
 
     url: str
     writer: Engine
     reader: Engine
     dialect: str
     lease_cache: LeaseCache = field(default_factory=LeaseCache, repr=False)
+    route_cache: TtlCache = field(default_factory=TtlCache, repr=False)
     _closed: bool = field(default=False, repr=False)
     _write_turns: FairTurns | None = field(default=None, repr=False)
     _sqlite_writer_proxy: Any = field(default=None, repr=False)

@@ -69,6 +69,9 @@ campaigns = Table(
     Column("require_rationale", Boolean, nullable=False, default=False),
     Column("show_prelabel", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
+    # Migration 0010_workforce: the rules of hitl.workforce.rules (NULL: none), and the guidelines' version number.
+    Column("workforce", JSON(none_as_null=True)),
+    Column("guidelines_version", Integer, nullable=False, default=1, server_default="1"),
 )
 
 prompts = Table(
@@ -169,6 +172,8 @@ judgments = Table(
     Column("idempotency_key", String(128), nullable=False),
     Column("source", String(64), nullable=False, default="ui"),
     Column("created_at", Float, nullable=False),
+    # The campaign's guidelines version when a lease's judgment was recorded; NULL for imports (made elsewhere).
+    Column("guidelines_version", Integer),
     UniqueConstraint("item_id", "user_id", name="uq_judgments_item_user"),
     UniqueConstraint("user_id", "idempotency_key", name="uq_judgments_user_key"),
     Index("ix_judgments_created", "created_at"),
@@ -336,4 +341,108 @@ webhook_deliveries = Table(
     Column("delivered_at", Float),
     UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+# --- Running a rater workforce (migration 0010_workforce, hitl.workforce). ---
+
+RATER_EVENTS = ("warned", "paused", "reinstated")
+ESCALATION_REASONS = ("low_agreement", "no_consensus", "unsure", "requested")
+
+# Skills a user brings (medical, legal, code, ...): a campaign maps prompt tags to them (hitl.workforce.skills).
+user_skills = Table(
+    "user_skills",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("skill", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# Every version of a campaign's guidelines; a judgment names the one in force (judgments.guidelines_version).
+guideline_versions = Table(
+    "guideline_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("guidelines", Text, nullable=False),
+    Column("requalify", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("campaign_id", "version", name="uq_guideline_versions_campaign_version"),
+)
+
+# One row per attempt at a campaign's qualification: the gold items judged as training, and the verdict.
+qualification_attempts = Table(
+    "qualification_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("guidelines_version", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("correct", Integer, nullable=False, default=0),
+    Column("total", Integer, nullable=False, default=0),
+    Column("passed", Boolean),  # NULL while the attempt runs
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Index("ix_qualification_attempts_user", "user_id", "campaign_id"),
+)
+
+# Warnings, pauses and reinstatements of a rater in a campaign (actor_id: the reviewer who reinstated).
+rater_events = Table(
+    "rater_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("created_at", Float, nullable=False),
+    Index("ix_rater_events_user", "user_id", "campaign_id", "created_at"),
+)
+
+# Items sent to the expert queue, why, for which skill (NULL: any reviewer), and the expert answer that became
+# the label (an adjudication).
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("skill", String(64)),
+    Column("requested_by", Integer, ForeignKey("users.id")),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float),
+    Column("resolved_by", Integer, ForeignKey("users.id")),
+    Column("adjudication_id", Integer, ForeignKey("adjudications.id")),
+    Index("ix_escalations_campaign", "campaign_id", "resolved_at"),
+    Index("ix_escalations_item", "item_id"),
+)
+
+# Why a gold item's answer is right: shown to a rater in training after they answer it.
+gold_rationales = Table(
+    "gold_rationales",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("rationale", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# The reward model's labels of items it was sure of (hitl.workforce.automation): the calibrated confidence, whether
+# the item also went to humans as an audit, and the judgment that carries the label (source "auto").
+auto_labels = Table(
+    "auto_labels",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("preferred_response_id", Integer, ForeignKey("responses.id"), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("calibrated", Float, nullable=False),
+    Column("audit", Boolean, nullable=False),
+    Column("judgment_id", Integer, ForeignKey("judgments.id")),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id")),
+    Column("created_at", Float, nullable=False),
+    Index("ix_auto_labels_campaign", "campaign_id"),
 )
