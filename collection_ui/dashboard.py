@@ -92,7 +92,12 @@ def _outputs(d: Dashboard) -> list:
         for title, key, n, unit, ref, ref_label in RATER_CHARTS
     ]
     rounds = [_round_row(r) for r in d.rounds]
-    return [_headline(d), hourly_figure(d.throughput), table, *charts, rounds]
+    standing = [[r[k] if r[k] is not None else "" for k in STANDING_KEYS] for r in d.workforce]
+    return [_headline(d), hourly_figure(d.throughput), table, *charts, rounds, standing]
+
+
+# The workforce roster (hitl.workforce: qualification, pauses, warnings), shown when the campaign has such rules.
+STANDING_KEYS = ["rater", "qualification", "attempt", "correct", "total", "paused", "warning", "judgments"]
 
 
 def build(service: Service) -> gr.Blocks:
@@ -127,7 +132,15 @@ def build(service: Service) -> gr.Blocks:
             elem_id="hitl-dashboard-rounds",
             elem_classes=["hitl-table"],
         )
-        outputs = [headline, throughput, table, *plots, rounds]
+        standing = gr.Dataframe(
+            headers=STANDING_KEYS,
+            interactive=False,
+            label="Raters under the workforce rules: in training, passed, failed, paused, warned (hitl workforce)",
+            wrap=True,
+            elem_id="hitl-dashboard-standing",
+            elem_classes=["hitl-table"],
+        )
+        outputs = [headline, throughput, table, *plots, rounds, standing]
 
         def load(request: gr.Request):
             with shown_errors():

@@ -21,6 +21,7 @@ from hitl.errors import HitlError
 from hitl.service import Service
 from hitl.service.outlook import Outlook
 from hitl.service.rating import LABELS, Progress, RateItem
+from hitl.workforce.errors import BreakDue, NotQualified, Paused
 
 MAX_RESPONSES = len(LABELS)
 FLAG_CHOICES = [(f.replace("_", " "), f) for f in FLAGS]
@@ -85,6 +86,8 @@ class RateView:
 
 def _progress_text(p: Progress) -> str:
     text = f"Judged today: **{p.judged_today}** · left for you in this campaign: **{p.left}**"
+    if p.notice:  # the campaign's workforce rules: a warning, or where the qualification stands
+        text += f"\n\n**{p.notice}**"
     if p.take_break:
         text += f"\n\n**Time for a break** — you have been rating for {p.stretch_minutes:.0f} minutes."
     return text
@@ -266,7 +269,14 @@ def build(service: Service) -> gr.Blocks:
         def current(user, campaign: str, done: str = "") -> dict:
             """The caller's item in `campaign`; `done` names what just happened ('✓ Saved'), shown with where the
             next item sits."""
-            item = rating.next_item(user, campaign)
+            try:
+                item = rating.next_item(user, campaign)
+            except (Paused, NotQualified, BreakDue) as refused:  # the workforce rules: no item until it passes
+                guidelines = rating.campaign(user, campaign).guidelines
+                shown = render(
+                    view, None, rating.progress(user, campaign), guidelines, "", rating.outlook(user, campaign)
+                )
+                return {**shown, view.status: f"{done + ' — ' if done else ''}⛔ {refused}"}
             progress = rating.progress(user, campaign)
             if item is None:
                 status = f"{done} — that was the last item for you here." if done else ""
@@ -306,7 +316,7 @@ def build(service: Service) -> gr.Blocks:
                         return {view.ack: time.time()}  # the tail of a double press: the 'Saved' line stays
                     return note("⚠ Pick an answer first (keys 1-5, or 0 for both bad): nothing was saved yet.")
                 try:
-                    rating.submit_choice(
+                    saved = rating.submit_choice(
                         user,
                         token,
                         data[view.choice],
@@ -318,7 +328,8 @@ def build(service: Service) -> gr.Blocks:
                     )
                 except HitlError as exc:
                     return note(f"⚠ Not saved: {exc}")
-                return current(user, data[view.campaign], "✓ Saved")
+                feedback = rating.training_feedback(user, saved.item_id, data[view.campaign])
+                return current(user, data[view.campaign], f"✓ Saved. {feedback}" if feedback else "✓ Saved")
 
         def give_back(token, name, request: gr.Request):
             with shown_errors():

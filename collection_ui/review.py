@@ -37,12 +37,18 @@ SORT_LABELS = {
 }
 
 
+def _waiting(r: ReviewRow, now: float) -> str:
+    """For an item in the expert queue: why it went there and how long it has waited."""
+    waited = r.waiting_seconds(now)
+    return "" if waited is None else f" — {r.escalation}; waiting {waited / 3600:.1f} h"
+
+
 def _queue_rows(rows: list[ReviewRow], now: float) -> list[list]:
     return [
         [
             r.item_id,
             r.campaign,
-            ", ".join(x.replace("_", " ") for x in r.reasons),
+            ", ".join(x.replace("_", " ") for x in r.reasons) + _waiting(r, now),
             round(100 * r.disagreement),
             r.n_judgments,
             ", ".join(r.missed_gold),

@@ -11,6 +11,7 @@ from collection_ui.api.health_routes import health_router
 from collection_ui.api.rating_routes import rating_router
 from collection_ui.api.review_routes import review_router
 from collection_ui.api.schemas import ErrorOut
+from collection_ui.api.workforce_routes import workforce_router
 from hitl import __version__
 from hitl.service import Service
 
@@ -42,7 +43,7 @@ def install_api(app: FastAPI, service: Service) -> None:
     Routes live in the top app rather than a mounted sub-app: one middleware stack less on every call.
     """
     caller = caller_dependency(service)
-    for router in (rating_router, review_router, admin_router):
+    for router in (rating_router, review_router, admin_router, workforce_router):
         app.include_router(
             router(service, caller),
             prefix=PREFIX,

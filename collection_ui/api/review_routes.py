@@ -83,7 +83,10 @@ def review_router(service: Service, caller) -> APIRouter:
         filters = {"rater": rater, "flag": flag, "reason": reason}
         rows = service.review.queue(user, campaign, **filters, offset=page.offset, limit=page.limit)
         page_headers(request, response, page, service.review.queue_size(user, campaign, **filters))
-        return [ReviewRowOut(**{**vars(r), "reasons": list(r.reasons)}) for r in rows]
+        return [
+            ReviewRowOut(**{**vars(r), "reasons": list(r.reasons), "waiting_seconds": r.waiting_seconds()})
+            for r in rows
+        ]
 
     @router.get("/review/items/{item_id}", response_model=ItemReviewOut, tags=["review"])
     def review_item(item_id: int = _id(), user: User = Depends(caller)) -> ItemReviewOut:

@@ -252,6 +252,8 @@ class ReviewRowOut(BaseModel):
     raters: list[str]
     flags: list[str]
     adjudicated: bool
+    escalation: str = Field(default="", description="Why it waits in the expert queue ('' when it does not).")
+    waiting_seconds: float | None = Field(default=None, description="How long it has waited there.")
 
 
 class StatsOut(BaseModel):

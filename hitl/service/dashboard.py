@@ -11,7 +11,7 @@ while raters submit), never per request (hitl.service.heavy).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, select
 
@@ -20,8 +20,17 @@ from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
 from hitl.stats import collection_report, queue_depth, throughput
 from hitl.store import Store
-from hitl.store.schema import adjudications, items, judgments, leases, loop_rounds
+from hitl.store.schema import (
+    adjudications,
+    items,
+    judgments,
+    leases,
+    loop_rounds,
+    qualification_attempts,
+    rater_events,
+)
 from hitl.users import User
+from hitl.workforce.manage import roster
 
 RATER_COLUMNS = [
     "rater",
@@ -68,6 +77,9 @@ class Dashboard:
     throughput: list[tuple[float, int]]  # (bucket start epoch, judgments)
     raters: list[dict]  # one dict per rater, keys RATER_COLUMNS and RATER_DETAILS
     rounds: list[dict]  # one dict per loop round, newest first, keys ROUND_COLUMNS and each ROUND_INTERVALS low/high/n
+    # Where each rater stands under the campaign's workforce rules (hitl.workforce.manage.RosterRow as dicts: in
+    # training, passed, failed, paused, warned); empty for a campaign without such rules.
+    workforce: list[dict] = field(default_factory=list)
 
 
 def _clean(x: float) -> float | None:
@@ -86,6 +98,9 @@ def collection_version(store: Store) -> tuple:
                     select(func.max(leases.c.id)).scalar_subquery(),
                     select(func.max(adjudications.c.id)).scalar_subquery(),
                     select(func.max(loop_rounds.c.updated_at)).scalar_subquery(),
+                    select(func.max(rater_events.c.id)).scalar_subquery(),
+                    select(func.max(qualification_attempts.c.id)).scalar_subquery(),
+                    select(func.max(qualification_attempts.c.finished_at)).scalar_subquery(),
                 )
             ).one()
         )
@@ -143,6 +158,7 @@ class DashboardService:
             throughput=throughput(self.store, c, bucket_seconds=bucket_minutes * 60, buckets=buckets),
             raters=raters,
             rounds=loop_rows(self.store, c),
+            workforce=[asdict(r) for r in roster(self.store, c)] if c.rules.routes or c.rules.watches else [],
         )
 
 

@@ -28,9 +28,12 @@ from hitl.storable import check_storable
 from hitl.store import Store
 from hitl.store.schema import campaigns, item_prelabels, items, judgments, leases, responses
 from hitl.users import User
+from hitl.workforce.manage import training_feedback
+from hitl.workforce.standing import latest_warning, qualification_of
 
 LABELS = string.ascii_uppercase[:8]
 CAMPAIGN_TTL_SECONDS = 5.0
+NOTICE_HOURS = 8.0  # a workforce warning shows on the page this long
 
 # The pairwise answers, in button order: (key, label, winner index in display order or None, strength, tie, both_bad).
 CHOICES = (
@@ -88,6 +91,7 @@ class Progress:
     stretch_minutes: float
     take_break: bool
     judged_here: int = 0  # the caller's judgments in this campaign
+    notice: str = ""  # what the campaign's workforce rules tell the caller: a warning, training progress
 
     def position(self) -> str:
         """Where the item on screen sits in the caller's share of the campaign: 'item 5 of 24'."""
@@ -296,6 +300,28 @@ class RatingService:
         require(caller, "rater")
         return rater_outlook(self.store, caller, campaign)
 
+    def training_feedback(self, caller: User, item_id: int, campaign: str) -> str | None:
+        """After a training answer: the reference answer (in the caller's display order) and its rationale."""
+        require(caller, "rater")
+        return training_feedback(self.store, caller.id, self._campaign(str(campaign)), int(item_id))
+
+    def notice(self, caller: User, c: Campaign, now: float) -> str:
+        """A warning the caller got here in the last hours, or where their qualification stands."""
+        if not c.rules.watches:
+            return ""
+        with self.store.read() as conn:
+            warning = latest_warning(conn, caller.id, c.id, now - NOTICE_HOURS * 3600)
+            q = qualification_of(conn, caller.id, c.id, c.rules)
+        if warning:
+            return (
+                f"Warning: {warning}. Take your time: a reviewer looks at raters who keep this up, and may pause them."
+            )
+        if q.status == "training":
+            return (
+                f"Qualification: training item {q.total + 1} of {c.rules.qualification_items} (attempt {q.attempt})."
+            )
+        return ""
+
     def progress(self, caller: User, campaign: str, now: float | None = None) -> Progress:
         """Judged today (all campaigns), items still open to the caller here, and whether a break is due."""
         require(caller, "rater")
@@ -325,6 +351,7 @@ class RatingService:
             stretch / 60,
             stretch >= self.settings.break_after_minutes * 60,
             judged_here=int(judged_here or 0),
+            notice=self.notice(caller, c, now),
         )
 
     def _stretch_seconds(self, newest_first: list[float], now: float) -> float:

@@ -3,7 +3,9 @@
     python -c "from hitl.service import Service; help(Service.review)"
 
 An adjudication is the final label of an item: hitl.preferences uses the latest one instead of the
-raters' votes, and the correction it accepts (a rater's rewritten response) becomes training data.
+raters' votes, and the correction it accepts (a rater's rewritten response) becomes training data. Items waiting in
+the expert queue (hitl.workforce.escalation) show as "escalated", with why and since when; their adjudication is
+the expert's answer and needs the escalation's skill.
 The queue reads every judgment of a campaign: its rows are computed once per new judgment or adjudication
 (at most every few seconds, hitl.service.heavy) and each request only filters them.
 """
@@ -12,20 +14,23 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, insert, select
 
 from hitl.campaigns import campaign_names
-from hitl.errors import InvalidInput, NotFound
+from hitl.errors import Forbidden, InvalidInput, NotFound
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
 from hitl.storable import check_storable
 from hitl.store import Store
-from hitl.store.schema import adjudications, campaigns, items, judgments, prompts, responses, users
+from hitl.store.schema import adjudications, campaigns, escalations, items, judgments, prompts, responses, users
 from hitl.users import User
+from hitl.workforce.escalation import check_may_answer, list_escalations, open_escalation, resolve
+from hitl.workforce.skills import skills_of
 
-REASONS = ("disagreement", "flags", "failed_gold", "correction")
+# "escalated": waiting in the expert queue (hitl.workforce.escalation), with its reason and how long it waited.
+REASONS = ("disagreement", "flags", "failed_gold", "correction", "escalated")
 # How the queue can be ordered: newest items first (the default), the longest-waiting first, the widest
 # disagreement first, the most-judged first.
 SORTS = ("newest", "oldest", "disagreement", "judgments")
@@ -47,6 +52,14 @@ class ReviewRow:
     disagreement: float = 0.0  # share of judgments that differ from the most common answer (0: all agree)
     missed_gold: tuple[str, ...] = ()  # raters whose answer missed the gold answer
     last_judged: float = 0.0  # epoch of the newest judgment
+    escalation: str = ""  # why it waits in the expert queue ("" when it does not), and for which skill
+    escalated_at: float | None = None  # since when (the page shows the time waited)
+
+    def waiting_seconds(self, now: float | None = None) -> float | None:
+        """How long the item has waited in the expert queue (None when it is not there)."""
+        if self.escalated_at is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.escalated_at)
 
 
 def reason_counts(rows: list[ReviewRow]) -> dict[str, int]:
@@ -103,13 +116,14 @@ def parse_ranking(typed: str) -> list[int]:
 
 
 def review_version(store: Store) -> tuple:
-    """What changes whenever a judgment or an adjudication is added."""
+    """What changes whenever a judgment, an adjudication or an escalation is added."""
     with store.read() as conn:
         return tuple(
             conn.execute(
                 select(
                     select(func.max(judgments.c.id)).scalar_subquery(),
                     select(func.max(adjudications.c.id)).scalar_subquery(),
+                    select(func.max(escalations.c.id)).scalar_subquery(),
                 )
             ).one()
         )
@@ -119,6 +133,10 @@ class ReviewService:
     def __init__(self, store: Store, gate: HeavyGate | None = None):
         self.store = store
         self._rows = ResultCache(gate or HeavyGate(), size=32, max_age=600.0)
+
+    def clear_cache(self) -> None:
+        """Forget the computed queue rows (after a change review_version does not see)."""
+        self._rows.clear()
 
     def campaigns(self, caller: User) -> list[str]:
         """The campaigns the review queue can be narrowed to (reviewers and admins)."""
@@ -210,12 +228,22 @@ class ReviewService:
         with self.store.read() as conn:
             rows = conn.execute(query).all()
             done = set(conn.execute(select(adjudications.c.item_id).distinct()).scalars())
+            waiting = {e.item_id: e for e in list_escalations(conn)}
         by_item: dict[int, list] = defaultdict(list)
         for r in rows:
             by_item[r.item_id].append(r)
         out = []
         for item_id, js in by_item.items():
             row = self._row(item_id, js, item_id in done)
+            e = waiting.get(item_id)
+            if e is not None:
+                why = f"{e.reason.replace('_', ' ')}: {e.detail}" if e.detail else e.reason.replace("_", " ")
+                row = replace(
+                    row,
+                    reasons=(*row.reasons, "escalated"),
+                    escalation=why + (f" (needs {e.skill})" if e.skill else ""),
+                    escalated_at=e.created_at,
+                )
             if row.reasons:
                 out.append(row)
         return out
@@ -255,6 +283,10 @@ class ReviewService:
     def item(self, caller: User, item_id: int) -> ItemReview:
         """Everything about one item: prompt, responses, each judgment with its rater, earlier adjudications."""
         require(caller, "reviewer")
+        return self.item_view(item_id)
+
+    def item_view(self, item_id: int) -> ItemReview:
+        """item() without the role check, for callers that checked access their own way (the expert queue)."""
         with self.store.read() as conn:
             it = conn.execute(
                 select(
@@ -335,9 +367,35 @@ class ReviewService:
     ) -> int:
         """Store the final label. `ranking` lists canonical response numbers (1-based) best first, as a list or
         as typed ('2 1', '2 > 1'); a tie needs none. `accept_correction` is the id of a judgment on this item
-        whose correction becomes data."""
+        whose correction becomes data. An item waiting in the expert queue needs an expert for its skill; the
+        adjudication is its answer and closes the escalation."""
         require(caller, "reviewer")
-        review = self.item(caller, item_id)
+        return self.adjudicate_as_expert(
+            caller,
+            item_id,
+            ranking=ranking,
+            tie=tie,
+            both_bad=both_bad,
+            strength=strength,
+            note=note,
+            accept_correction=accept_correction,
+        )
+
+    def adjudicate_as_expert(
+        self,
+        caller: User,
+        item_id: int,
+        *,
+        ranking: list[int] | str | None = None,
+        tie: bool = False,
+        both_bad: bool = False,
+        strength: int = 2,
+        note: str = "",
+        accept_correction: int | None = None,
+    ) -> int:
+        """adjudicate() for a caller who may answer the item's escalation (checked here), whatever their role."""
+        require(caller, "rater")
+        review = self.item_view(item_id)
         with self.store.read() as conn:
             canonical = list(conn.execute(select(items.c.response_ids).where(items.c.id == review.item_id)).scalar())
         n = len(canonical)
@@ -363,7 +421,12 @@ class ReviewService:
         check_storable(note or "", "note")
         self._rows.clear()  # this reviewer's next look at the queue shows the item as adjudicated
         with self.store.write() as conn:
-            return conn.execute(
+            waiting = open_escalation(conn, review.item_id)
+            if waiting is not None:
+                check_may_answer(caller, skills_of(conn, caller.id), waiting.skill)
+            elif not caller.has_role("reviewer"):
+                raise Forbidden("only reviewers adjudicate items that do not wait in the expert queue")
+            adjudication_id = conn.execute(
                 insert(adjudications).values(
                     item_id=review.item_id,
                     reviewer_id=caller.id,
@@ -376,6 +439,9 @@ class ReviewService:
                     created_at=time.time(),
                 )
             ).inserted_primary_key[0]
+            if waiting is not None:
+                resolve(conn, review.item_id, caller.id, adjudication_id)
+            return adjudication_id
 
     def adjudicate_choice(
         self,
@@ -393,7 +459,32 @@ class ReviewService:
         2 better, tie, both bad) with `strength` 1-3. Ranking: `ranks[k]` is the rank (1 = best) of response k+1,
         and `all_bad` marks them all bad."""
         require(caller, "reviewer")
-        kind = self.item(caller, item_id).item_kind
+        return self.adjudicate_choice_as_expert(
+            caller,
+            item_id,
+            winner=winner,
+            ranks=ranks,
+            all_bad=all_bad,
+            strength=strength,
+            note=note,
+            accept_correction=accept_correction,
+        )
+
+    def adjudicate_choice_as_expert(
+        self,
+        caller: User,
+        item_id: int,
+        *,
+        winner: str | None = None,
+        ranks: list[str | int | None] | tuple = (),
+        all_bad: bool = False,
+        strength: int = 2,
+        note: str = "",
+        accept_correction: int | None = None,
+    ) -> int:
+        """adjudicate_choice() for an expert answering an escalation (access checked by adjudicate_as_expert)."""
+        require(caller, "rater")
+        kind = self.item_view(item_id).item_kind
         if kind == "ranking":
             picked = [r for r in ranks if r not in (None, "")]
             if not picked:
@@ -403,7 +494,7 @@ class ReviewService:
             if sorted(int(r) for r in picked) != list(range(1, len(ranks) + 1)):
                 raise InvalidInput(f"each rank from 1 to {len(ranks)} once: two responses share a rank")
             order = sorted(range(len(ranks)), key=lambda k: int(ranks[k]))
-            return self.adjudicate(
+            return self.adjudicate_as_expert(
                 caller,
                 item_id,
                 ranking=[k + 1 for k in order],
@@ -415,7 +506,7 @@ class ReviewService:
         if winner not in VERDICTS:
             raise InvalidInput("pick the verdict: response 1 better, response 2 better, tie or both bad")
         tie = winner in ("tie", "both_bad")
-        return self.adjudicate(
+        return self.adjudicate_as_expert(
             caller,
             item_id,
             ranking=None if tie else [int(winner)],

@@ -23,6 +23,7 @@ from hitl.service.heavy import HeavyGate
 from hitl.service.rating import RatingService
 from hitl.service.review import ReviewService
 from hitl.service.settings import WebSettings
+from hitl.service.workforce import WorkforceService
 from hitl.store import Store
 from hitl.users import User, user_for_token
 
@@ -51,6 +52,7 @@ class Service:
         self.dashboard = DashboardService(self.store, self.heavy)
         self.comparisons = ComparisonService(self.store, self.heavy)
         self.admin = AdminService(self.store, self.settings, on_change=self.forget_cached, gate=self.heavy)
+        self.workforce = WorkforceService(self.store, self.review, on_change=self.forget_cached)
 
     def forget_cached(self) -> None:
         """Drop cached identities and campaign settings (after an admin changed users, tokens or campaigns)."""

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import distinct, exists, select
+from sqlalchemy import exists, select
 
 from hitl.store import Store
 from hitl.store.schema import campaigns, items, judgments
@@ -95,9 +95,10 @@ def _worked(conn, user_id: int, campaign_id: int, since: float, with_agreement: 
 def _rotation(conn, user_id: int, campaign_id: int) -> tuple[str, ...]:
     """Other campaigns this rater works in that still have open items: where to go during a break here."""
     worked_in = (
-        select(distinct(items.c.campaign_id))
+        select(items.c.campaign_id)
         .join(judgments, judgments.c.item_id == items.c.id)
         .where(judgments.c.user_id == user_id, items.c.campaign_id != campaign_id)
+        .distinct()
     )
     has_open = exists().where(items.c.campaign_id == campaigns.c.id, items.c.status == "open")
     rows = conn.execute(
