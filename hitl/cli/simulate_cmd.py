@@ -50,4 +50,6 @@ def _simulate(args) -> None:
     print_table("Simulated judgments", ["rater", "judgments"], [[k, v] for k, v in sorted(report.judgments.items())])
     if report.exhausted:
         console.print(f"ran out of items for: {', '.join(report.exhausted)}")
+    for name, why in sorted(report.stopped.items()):  # the campaign's workforce rules refused them
+        console.print(f"stopped {name}: {why}", soft_wrap=True)
     console.print(f"recorded {report.total} judgments; see `hitl stats --campaign {campaign.name}`")

@@ -35,6 +35,7 @@ from hitl.workforce.standing import (
 )
 
 MAX_RATIONALE_CHARS = 5_000
+AUTO_USER = "auto-reward"  # the system user whose judgments carry auto-labels (hitl.workforce.automation)
 
 
 def _check_against_store(conn, campaign_id: int, name: str, rules: WorkforceRules) -> None:
@@ -114,7 +115,7 @@ def roster(store: Store, campaign: Campaign) -> list[RosterRow]:
         names = dict(conn.execute(select(users.c.id, users.c.name).where(users.c.id.in_(ids))).all()) if ids else {}
         out = []
         for uid in ids:
-            if names.get(uid, "").startswith("auto:"):
+            if names.get(uid) == AUTO_USER:
                 continue  # the reward model's auto-labels are not a rater
             q = qualification_of(conn, uid, campaign.id, campaign.rules)
             pause = pause_of(conn, uid, campaign.id)
