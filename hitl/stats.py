@@ -1,4 +1,6 @@
-"""Collection statistics from the store: judgment rows for `hitl.quality`, throughput, queue depth.
+"""Collection statistics from the store: judgment rows for `hitl.quality`, throughput per calendar hour, queue
+depth; and how every page and command shows a rate (`format_rate`: value, 95% interval, n; `win_verdict`) with
+the one default of bootstrap resamples (`BOOTSTRAP_ROUNDS`).
 
     hitl stats --campaign demo
 

@@ -217,6 +217,7 @@ def store_fill(conn: Connection, fill: PreparedFill) -> FillReport:
     stored = store_responses(conn, prompt_ids, fill.samples, version_id, fill.source)
     answers = None
     reused = generated = 0
+    their_id = None
     if other is not None:
         their_id = other.version_id
         if other.model is not None:
@@ -241,10 +242,17 @@ def store_fill(conn: Connection, fill: PreparedFill) -> FillReport:
         empty=stored.empty,
         tokens=sum(s.n_tokens for s in [*fill.samples, *fill.their_samples]),
         seconds=fill.seconds,
-        against=other.model.name if other is not None and other.model else (other.spec if other else None),
+        against=_version_name(conn, their_id) if other is not None else None,
         against_generated=generated,
         against_reused=reused,
     )
+
+
+def _version_name(conn: Connection, version_id: int | None) -> str | None:
+    """The registered name a report shows (`default` is reported as the version it names)."""
+    if version_id is None:
+        return None
+    return conn.execute(select(model_versions.c.name).where(model_versions.c.id == version_id)).scalar()
 
 
 def fill_queue(store: Store, **request: Any) -> FillReport:

@@ -85,7 +85,10 @@ def _train(args) -> None:
         best_of_n=args.best_of_n,
         best_of_n_gap=args.best_of_n_gap,
     )
-    console.print(f"training {algorithm} from {args.model} on the judgments of {campaign.name} -> version {name}")
+    from hitl.embedded import EMBEDDED
+
+    base = f"default ({EMBEDDED['policy'].name})" if args.model == "default" else args.model
+    console.print(f"training {algorithm} from {base} on the judgments of {campaign.name} -> version {name}")
     with third_party_warnings_hidden():
         result = train_policy_step(store, campaign, step)
     if not result.trained:

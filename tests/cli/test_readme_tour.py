@@ -83,7 +83,7 @@ def _run(argv: list[str], home: Path) -> str:
     assert done.returncode == 0, out[-4000:]
     assert not BAR_DEBRIS.search(out), f"progress-bar debris in the log of {argv[1]}"
     assert "FutureWarning" not in out, f"third-party warnings in the log of {argv[1]}"
-    return out
+    return " ".join(out.split())  # the console wraps long lines: checks read the words, not the layout
 
 
 def _count(store, query) -> int:
@@ -96,7 +96,7 @@ def test_the_readme_tour_runs_in_order_and_does_what_it_says(home_with_default_m
     home = home_with_default_models
     commands = tour_commands((ROOT / "README.md").read_text())
     demo = _run(["hitl", "demo"], home)
-    assert re.search(r"^\s+reviewer\s+\S+", demo, re.MULTILINE), "the demo prints a reviewer login"
+    assert re.search(r" reviewer \S+ ", demo), "the demo prints a reviewer login"
     store = open_store(f"sqlite:///{home / 'hitl.db'}")
     try:
         campaign = get_campaign(store, "demo")
@@ -108,51 +108,50 @@ def test_the_readme_tour_runs_in_order_and_does_what_it_says(home_with_default_m
             outputs[argv[1]] = out = _run(argv, home)
             check = CHECKS.get(argv[1])
             if check:
-                check(out, store, campaign)
+                check(out, store, campaign, home)
     finally:
         store.close()
 
 
-def _stats(out, store, campaign):
+def _stats(out, store, campaign, home):
     assert "sim-left-clicker: position bias" in out and "sim-spammer: too fast" in out
 
 
-def _simulate(out, store, campaign):
+def _simulate(out, store, campaign, home):
     # The background loop's first round is reachable: it needs the worker's minimum of new judgments.
     assert judgment_count(store, campaign) >= LoopWorkerSettings().loop_min_new_judgments
 
 
-def _train_reward(out, store, campaign):
+def _train_reward(out, store, campaign, home):
     assert _count(store, select(func.count()).where(model_versions.c.name == "demo-rm")) == 1
 
 
-def _eval_reward(out, store, campaign):
+def _eval_reward(out, store, campaign, home):
     assert "95% CI" in out and "pairwise accuracy" in out
     assert "raters agree (two decisive votes)" in out or "only" in out
 
 
-def _train_policy(out, store, campaign):
-    for line in ("pairs:", "steps:", "loss:", "reward margin:", "verdict:", "loss plot:"):
+def _train_policy(out, store, campaign, home):
+    for line in ("pairs: ", "steps: ", "loss: ", "reward margin: ", "verdict: ", "loss plot: "):
         assert line in out
-    plot = re.search(r"loss plot:\s+(\S+)", out).group(1)
-    assert Path(plot).is_file()
+    assert "training-loss.png" in out and (home / "policies" / "demo-dpo-1" / "training-loss.png").is_file()
 
 
-def _generate(out, store, campaign):
+def _generate(out, store, campaign, home):
     new = select(func.count()).where(
         responses.c.model_version_id
         == select(model_versions.c.id).where(model_versions.c.name == "demo-dpo-1").scalar_subquery()
     )
     assert _count(store, new) > 0
     # The default's answers to these prompts are in the store since the demo: reused, none generated again.
-    assert "against default: 0 responses generated, 96 reused from the store" in out
+    assert "against smollm2-135m-instruct: 0 responses generated, 96 reused from the store" in out
 
 
-def _score(out, store, campaign):
+def _score(out, store, campaign, home):
     assert "scored" in out and _count(store, select(func.count()).select_from(item_prelabels)) > 0
 
 
-def _eval_policy(out, store, campaign):
+def _eval_policy(out, store, campaign, home):
     # Both sides' answers come from the store (generate's and the demo's, same sampling settings).
     assert re.search(r"demo-dpo-1: 48 stored answers reused .* 0 generated", out)
     assert re.search(r"smollm2-135m-instruct \(default\): 48 stored answers reused .* 0 generated", out)
@@ -160,7 +159,7 @@ def _eval_policy(out, store, campaign):
     assert _count(store, select(func.count()).where(arena_battles.c.judge == "oracle")) == 48
 
 
-def _loop(out, store, campaign):
+def _loop(out, store, campaign, home):
     assert "Rounds of demo" in out
 
 

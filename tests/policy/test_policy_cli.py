@@ -105,7 +105,11 @@ def test_versus_pairs_two_versions_on_the_same_prompts(db, tiny_model_dir, other
     assert before["items"] == 0  # one sample per prompt: nothing to pair
     argv = ["--campaign", "pairs", "--n", 2, "--pairing", "versus", "--against", other_model_dir]
     assert gen(db, tiny_model_dir, prompt_file, *argv) == 0
-    assert "3 reused from the store" in capsys.readouterr().out
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "3 reused from the store" in printed
+    # The other side is reported by its registered version name (the one the web app shows), as the model is.
+    other_name = read(db, select(model_versions.c.name).where(model_versions.c.path == str(other_model_dir)))
+    assert f"against {other_name[0].name}: 0 responses generated" in printed
     owner = dict(read(db, select(responses.c.id, responses.c.model_version_id)))
     made = read(db, select(items.c.response_ids))
     assert counts(db)["responses"] == before["responses"] + 6  # the other version's answers were reused

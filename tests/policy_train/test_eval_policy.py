@@ -93,3 +93,17 @@ def test_same_version_twice_is_refused(sqlite_store, two_policies):
 def test_judge_pairs_records_ties():
     rows = judge_pairs(["q"], ["same"], ["same"], load_oracle("rule:concise"))
     assert rows[0]["outcome"] == 0.5
+
+
+def test_default_names_the_embedded_policy_by_its_version_name(sqlite_store):
+    """`--against default` and `--b default` find the stored answers of the default (registered under its name)."""
+    from hitl.catalog import register_model_version
+    from hitl.embedded import EMBEDDED
+    from policy.fill import find_version
+
+    with sqlite_store.write() as conn:
+        vid = register_model_version(conn, kind="policy", name=EMBEDDED["policy"].name, path="/models/smollm2")
+    with sqlite_store.read() as conn:
+        assert find_version(conn, "default").id == vid
+        assert find_version(conn, EMBEDDED["policy"].name).id == vid
+        assert find_version(conn, "no-such-version") is None
