@@ -119,7 +119,7 @@ def main() -> int:
     parser.add_argument("--reward", required=True, help="Folder of a reward model `hitl train-reward` wrote.")
     parser.add_argument("--calibration", help="Held-out pairs to calibrate on (default: the other half).")
     parser.add_argument("--rater-accuracy", type=float, default=0.8)
-    parser.add_argument("--thresholds", default="0.6,0.65,0.7,0.75,0.8,0.85,0.88,0.9,0.92,0.94,0.96,0.98")
+    parser.add_argument("--thresholds", default="0.6,0.65,0.7,0.75,0.8,0.82,0.84,0.86,0.88,0.9,0.92,0.94,0.96,0.98")
     parser.add_argument("--audit-share", type=float, default=0.1)
     parser.add_argument("--repeats", type=int, default=20, help="Simulations of the raters per policy.")
     parser.add_argument("--seed", type=int, default=0)
@@ -172,7 +172,7 @@ def main() -> int:
         if pick["routed"]:
             tuned = policies[pick["routed"]]
             kind = "auto+stop" if pick["routed"].startswith("auto+stop") else "auto"
-            overlap = 5 if kind == "auto+stop" else int(pick["routed"].split(" k=")[1].split()[0])
+            overlap = int(pick["routed"].split(" k=")[1].split()[0])
             policy = Policy(kind, tuned.threshold, overlap, args.audit_share)
             r = pooled(
                 [route(report_items, policy, crowd, args.rater_accuracy, seed=100 + i) for i in range(args.repeats)]

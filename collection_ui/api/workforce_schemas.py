@@ -46,6 +46,7 @@ class RulesBody(Body):
     escalation_skill: Annotated[str, Field(max_length=64)] | None = None
     auto_label_threshold: Share | None = None
     audit_share: Share | None = None
+    stop_at_confidence: Share | None = None
 
 
 class RulesOut(BaseModel):
@@ -70,6 +71,7 @@ class RulesOut(BaseModel):
     escalation_skill: str
     auto_label_threshold: float
     audit_share: float
+    stop_at_confidence: float
 
 
 class RosterOut(BaseModel):

@@ -152,6 +152,8 @@ class Store:
     dialect: str
     lease_cache: LeaseCache = field(default_factory=LeaseCache, repr=False)
     route_cache: TtlCache = field(default_factory=TtlCache, repr=False)
+    # Slow-changing campaign figures (a reward model's calibration, the crowd's gold accuracy): minutes, not seconds.
+    figure_cache: TtlCache = field(default_factory=lambda: TtlCache(600.0, 1_000), repr=False)
     _closed: bool = field(default=False, repr=False)
     _write_turns: FairTurns | None = field(default=None, repr=False)
     _sqlite_writer_proxy: Any = field(default=None, repr=False)

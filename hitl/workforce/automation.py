@@ -107,13 +107,21 @@ def _scored(conn, campaign_id: int) -> list:
 
 def calibrate(store: Store, campaign) -> Calibration:
     """Fit the campaign's calibration (InvalidInput when too few items have both scores and a human label)."""
+    return calibrate_campaign(store, campaign.id, campaign.name)
+
+
+def calibrate_campaign(store: Store, campaign_id: int, name: str) -> Calibration:
     with store.read() as conn:
-        labels = human_labels(conn, campaign.id)
-        scored = _scored(conn, campaign.id)
-    pairs = [(r.rewards[0] - r.rewards[1], labels[r.id] == r.response_ids[0]) for r in scored if r.id in labels]
+        labels = human_labels(conn, campaign_id)
+        scored = _scored(conn, campaign_id)
+    pairs = [
+        (r.rewards[0] - r.rewards[1], labels[r.id] == r.response_ids[0])
+        for r in scored
+        if r.id in labels and len(r.rewards) == 2
+    ]
     if len(pairs) < MIN_PAIRS:
         raise InvalidInput(
-            f"calibrating the reward model needs {MIN_PAIRS} items of campaign {campaign.name!r} with both its "
+            f"calibrating the reward model needs {MIN_PAIRS} items of campaign {name!r} with both its "
             f"scores (hitl score) and a human label; there are {len(pairs)}: let raters judge scored items first"
         )
     return fit([g for g, _ in pairs], [y for _, y in pairs])

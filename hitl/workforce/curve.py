@@ -11,7 +11,8 @@ Each item has the oracle's better response and the reward model's calibrated pro
   of those (the audit) and every other item get k human judgments.
 * ``auto+stop``: as auto, but humans are asked one at a time and an item stops as soon as the posterior of its
   label (the reward model's probability as the prior, each judgment's likelihood ratio from the raters' accuracy)
-  reaches the threshold, or after ``max_judgments``.
+  reaches the threshold, or after k judgments. In a campaign: auto_label_threshold and stop_at_confidence at the
+  threshold, overlap k (hitl.workforce.automation, hitl.workforce.stopping).
 
 Accuracy comes with its Wilson 95% interval and n; the audit's agreement (humans with the auto-label) too.
 """
@@ -96,7 +97,7 @@ def route_one(
     for r in raters:
         votes.append(_vote(r, item.truth, rng, 0))
         log_odds += step if votes[-1] == 0 else -step
-        if max(1 / (1 + math.exp(-log_odds)), 1 / (1 + math.exp(log_odds))) >= policy.threshold:
+        if max(1 / (1 + math.exp(-log_odds)), 1 / (1 + math.exp(log_odds))) >= policy.threshold - 1e-9:
             break
     return (0 if log_odds >= 0 else 1), len(votes), False, None
 
@@ -187,13 +188,13 @@ def routing_curve(
     crowd: Sequence[RaterBehaviour],
     accuracy: float,
     overlaps: Sequence[int] = (1, 3, 5),
-    max_judgments: int = 5,
+    max_judgments: Sequence[int] = (3, 5, 7),
     audit_share: float = 0.1,
     repeats: int = 10,
     seed: int = 0,
 ) -> tuple[list[CurvePoint], list[CurvePoint]]:
-    """(all-human points at each overlap, routed points: auto at each overlap and auto+stop up to
-    max_judgments, for each threshold), each pooled over `repeats` simulations of the raters."""
+    """(all-human points at each overlap, routed points: auto at each overlap and auto+stop with each of
+    `max_judgments` as its most, for each threshold), each pooled over `repeats` simulations of the raters."""
     for t in thresholds:
         if not 0.5 <= t <= 1.0:
             raise ValueError(f"thresholds are confidences between 0.5 and 1, not {t}")
@@ -203,5 +204,5 @@ def routing_curve(
 
     human = [run(Policy("human", overlap=k)) for k in overlaps]
     routed = [run(Policy("auto", t, k, audit_share)) for t in thresholds for k in overlaps]
-    routed += [run(Policy("auto+stop", t, max_judgments, audit_share)) for t in thresholds]
+    routed += [run(Policy("auto+stop", t, m, audit_share)) for t in thresholds for m in max_judgments]
     return human, routed

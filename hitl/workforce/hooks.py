@@ -18,7 +18,7 @@ from sqlalchemy import select
 from hitl.errors import Forbidden, HitlError
 from hitl.store import Store
 from hitl.store.schema import items, judgments, prompts, qualification_attempts
-from hitl.workforce import escalation
+from hitl.workforce import escalation, stopping
 from hitl.workforce.errors import Paused
 from hitl.workforce.route import cached_route, compute_route, forget_route
 from hitl.workforce.rules import WorkforceRules
@@ -128,6 +128,8 @@ def after_judgment(
     """Apply the campaign's rules to a judgment just recorded under `lease` (hitl.queue.types.LeaseFacts)."""
     rules: WorkforceRules = lease.workforce
     changed = bool(rules.max_stretch_minutes or rules.max_daily_minutes or rules.fatigue_breaks)
+    # Read before the write transaction: a calibration reads the whole campaign, and must not hold the write lock.
+    stop = stopping.figures(store, lease.campaign_id, "") if rules.stop_at_confidence and not lease.is_gold else None
     with store.write() as conn:
         qual = qualification_of(conn, user_id, lease.campaign_id, rules)
         if qual.status == "training":
@@ -142,6 +144,8 @@ def after_judgment(
             if too_fast and (rules.fast_warn or rules.fast_pause):
                 changed |= _speed(conn, user_id, lease.campaign_id, rules, since)
         if not lease.is_gold:
+            if stop is not None:
+                stopping.after_judgment(conn, lease, rules.stop_at_confidence, *stop)
             escalation.after_judgment(conn, lease, rules, user_id, flags)
     if changed:
         forget_route(store, user_id, lease.campaign_id)

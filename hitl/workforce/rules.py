@@ -99,18 +99,33 @@ class WorkforceRules:
     audit_share: float = field(
         default=0.1, metadata={"help": "Share of auto-labelled items still sent to humans as an audit (0-1)."}
     )
+    stop_at_confidence: float = field(
+        default=0.0,
+        metadata={
+            "help": "An item is done once its label's posterior reaches this (the reward model's calibrated score as "
+            "prior, each judgment weighted by the crowd's gold accuracy), before the overlap (0: off; 0.5-1)."
+        },
+    )
 
     def validate(self) -> None:
         """InvalidInput naming the first setting out of range; nothing is stored until every one is valid."""
-        for name in ("qualification_pass", "escalate_below_agreement", "audit_share", "auto_label_threshold"):
+        for name in (
+            "qualification_pass",
+            "escalate_below_agreement",
+            "audit_share",
+            "auto_label_threshold",
+            "stop_at_confidence",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or math.isnan(value) or not 0.0 <= value <= 1.0:
                 raise InvalidInput(f"{name} must be between 0 and 1, not {value!r}")
-        if 0 < self.auto_label_threshold < 0.5:
-            raise InvalidInput(
-                f"auto_label_threshold {self.auto_label_threshold} is below 0.5: the reward model would label pairs "
-                "it thinks more likely wrong than right (use 0 to turn auto-labels off)"
-            )
+        for name in ("auto_label_threshold", "stop_at_confidence"):
+            value = getattr(self, name)
+            if 0 < value < 0.5:
+                raise InvalidInput(
+                    f"{name} {value} is below 0.5: items would be labelled with answers more likely wrong than right "
+                    "(use 0 to turn it off)"
+                )
         for name in ("qualification_items", "qualification_retries", "attention_warn_misses", "fast_warn"):
             _check_count(name, getattr(self, name), 0)
         for name in ("attention_pause_misses", "fast_pause"):
@@ -168,6 +183,7 @@ class WorkforceRules:
             or self.escalate_unsure
             or self.escalate_below_agreement
             or self.fatigue_breaks
+            or self.stop_at_confidence
         )
 
     def to_json(self) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from hitl.workforce.automation import apply_auto_labels, audit_report
 from hitl.workforce.calibration import fit
 from hitl.workforce.curve import Policy, RoutedItem, route, routing_curve, savings_at
 from hitl.workforce.manage import set_rules
+from hitl.workforce.stopping import posterior
 
 CROWD = [RaterBehaviour(f"sim-{i}", flip=0.2, allow_tie=False) for i in range(8)]
 
@@ -132,3 +133,25 @@ def test_thresholds_outside_zero_one_are_refused():
             parse_thresholds(bad)
     with pytest.raises(ValueError, match="between 0.5 and 1"):
         routing_curve(_items(10), [1.2], CROWD, 0.8)
+
+
+def test_the_stop_rule_posterior():
+    assert posterior(0.5, [0, 0], 0.8) == pytest.approx(0.64 / 0.68)
+    assert posterior(0.5, [0, 1], 0.8) == pytest.approx(0.5)
+    assert posterior(0.9, [0], 0.8) == pytest.approx(0.72 / 0.74)  # a sure model and one agreeing judgment
+
+
+def test_items_stop_before_the_overlap_once_their_label_is_sure(store, make_campaign, make_user):
+    c = make_campaign(overlap=5, gold_rate=0.0)
+    first, second = add_tagged_items(store, c, 2)
+    c = set_rules(store, c.name, stop_at_confidence=0.9)  # no gold yet: raters assumed 75% right
+    a, b, d = make_user(), make_user(), make_user()
+    for rater in (a, b):
+        answer(store, rater, c, right=True)  # both items get a vote from each: the first item is leased first
+        answer(store, rater, c, right=True)
+    with store.read() as conn:
+        rows = dict(conn.execute(select(items.c.id, items.c.status)).all())
+    assert rows == {first: "done", second: "done"}  # 0.75^2 / (0.75^2 + 0.25^2) = 0.9 after two agreeing
+    assert answer(store, d, c) is None  # nothing left: two judgments each instead of five
+    with pytest.raises(InvalidInput, match="below 0.5"):
+        set_rules(store, c.name, stop_at_confidence=0.3)
