@@ -63,7 +63,8 @@ def test_the_review_queue_counts_reasons_sorts_and_names_who_missed_gold(store, 
     assert [r.item_id for r in rows] == [split, unanimous]
     assert rows[0].disagreement == pytest.approx(1 / 3) and rows[1].disagreement == 0
     assert [len(r.missed_gold) for r in rows] == [1, 3]
-    assert reason_counts(rows) == {"disagreement": 1, "flags": 0, "failed_gold": 2, "correction": 0}
+    counts = reason_counts(rows)
+    assert (counts.pop("disagreement"), counts.pop("failed_gold")) == (1, 2) and not any(counts.values())
     newest = service.review.queue(reviewer, campaign.name)
     assert [r.item_id for r in newest] == sorted([split, unanimous], reverse=True)
     with pytest.raises(InvalidInput):
