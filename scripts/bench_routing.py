@@ -187,6 +187,10 @@ def main() -> int:
                 audit_agreement=r.audit.rate,
                 audit_n=r.audit.total,
             )
+            # The same policy with no model (every prior 0.5): how much of the saving the stop rule makes alone.
+            flat = [RoutedItem(i.truth, 0.5) for i in report_items]
+            f = pooled([route(flat, policy, crowd, args.rater_accuracy, seed=100 + i) for i in range(args.repeats)])
+            row.update(no_model_accuracy=f.accuracy.rate, no_model_per_item=f.per_item)
         results.append(row)
     human_all, routed_all = routing_curve(tune_items + report_items, thresholds, crowd, seed=args.seed, **common)
     plot(human_all, routed_all, out / "routing_curve.png")
@@ -217,7 +221,8 @@ def main() -> int:
                 f" | {row['routed']}: acc {row['routed_accuracy']:.3f} [{row['routed_low']:.3f}, "
                 f"{row['routed_high']:.3f}] at {row['routed_per_item']:.2f}/pair, {row['saved']:.0%} fewer "
                 f"human judgments; auto-labelled {row['auto_share']:.0%}, audit agreement "
-                f"{row['audit_agreement']:.2f} n={row['audit_n']}"
+                f"{row['audit_agreement']:.2f} n={row['audit_n']}; the same rule without the model: acc "
+                f"{row['no_model_accuracy']:.3f} at {row['no_model_per_item']:.2f}/pair"
             )
         else:
             line += " | no routed policy reached it on the tuning half"
