@@ -21,10 +21,10 @@ from policy.models import ResolvedModel
 @pytest.fixture
 def policies(tmp_path):
     """A full model folder (a tiny tokenizer is all vLLM's stand-in needs) and a LoRA adapter of rank 12 on it."""
-    from conftest import build_tokenizer
+    from tiny import tiny_tokenizer
 
     base = tmp_path / "base"
-    build_tokenizer().save_pretrained(base)
+    tiny_tokenizer().save_pretrained(base)
     adapter = tmp_path / "demo-dpo-1"
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text(json.dumps({"r": 12, "base_model_name_or_path": str(base)}))

@@ -30,7 +30,7 @@ def test_two_cpu_processes(tmp_path, backbone_dir):
     cmd += ["--main_process_port", "29533", "-m", "hitl.cli.main", "train-reward", "--db", url, "--data", str(data)]
     cmd += ["--model", backbone_dir, "--name", "ddp", "--output-dir", str(tmp_path / "rm"), "--threads", "1"]
     cmd += ["--num-train-epochs", "1", "--max-length", "48", "--per-device-train-batch-size", "8"]
-    cmd += ["--set", "save_strategy=no", "--set", "disable_tqdm=true"]
+    cmd += ["--save_strategy", "no", "--disable_tqdm", "true"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

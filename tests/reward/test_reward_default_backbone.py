@@ -64,7 +64,7 @@ def test_train_reward_on_the_demo_judgments(tmp_path, home_with_default_models, 
     argv += ["--name", "demo-rm", "--eval-fraction", "0.25", "--num-train-epochs", "2"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "pairwise accuracy" in printed and "raters agree with each other" in printed
+    assert "pairwise accuracy" in printed and "raters agree (two decisive votes)" in printed and "95% CI" in printed
     with store.read() as conn:
         version = conn.execute(select(model_versions).where(model_versions.c.name == "demo-rm")).one()
     store.close()
