@@ -60,8 +60,9 @@ def style_counts(text: str) -> tuple[int, int, int, int, int]:
 
 def style_differences(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
     """Normalised differences (a - b) / (a + b) per battle and feature; 0 where both counts are 0."""
-    a = np.asarray(counts_a, dtype=float).reshape(len(counts_a), -1)
-    b = np.asarray(counts_b, dtype=float).reshape(len(counts_b), -1)
+    a, b = np.asarray(counts_a, dtype=float), np.asarray(counts_b, dtype=float)
+    if a.ndim == 1:
+        a, b = a[:, None], b[:, None]
     total = a + b
     return np.where(total > 0, (a - b) / np.where(total > 0, total, 1.0), 0.0)
 
@@ -117,6 +118,8 @@ class StyleFit:
 
     def ratings(self) -> dict[str, float]:
         """Elo-scale style-controlled ratings, mean 1000."""
+        if not len(self.theta):
+            return {}
         elo = ELO_PER_LOGIT * (self.theta - self.theta.mean()) + BASE
         return dict(zip(self.models, elo.tolist(), strict=True))
 
@@ -156,7 +159,7 @@ def fit_style(
 ) -> StyleFit:
     """The joint fit on all battles. `diffs`: style_differences per battle (columns in `features` order); columns
     with no spread are left out of the fit (their coefficient is not reported)."""
-    diffs = np.asarray(diffs, dtype=float).reshape(len(outcomes), -1)
+    diffs = np.asarray(diffs, dtype=float).reshape(len(outcomes), len(features))
     _check(model_a, model_b, outcomes, diffs)
     models = sorted(set(model_a) | set(model_b))
     z, sd = standardise(diffs)
@@ -189,7 +192,7 @@ def bootstrap_style(
     n, m, k = len(outcomes), len(fit.models), len(fit.features)
     if not n or rounds < 1:
         return fit, np.empty((0, m)), np.empty((0, k))
-    diffs = np.asarray(diffs, dtype=float).reshape(n, -1)
+    diffs = np.asarray(diffs, dtype=float).reshape(n, len(features))
     z, sd = standardise(diffs)
     design = _design(model_a, model_b, z[:, sd > 0], fit.models)
     y = np.asarray(outcomes, dtype=float)
