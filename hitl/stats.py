@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from hitl.campaigns import Campaign
 from hitl.quality import JudgmentRow, RaterQuality, campaign_summary, rater_report
 from hitl.store import Store
-from hitl.store.schema import items, judgments, responses, users
+from hitl.store.schema import items, judgments, prompts, responses, users
 
 # Resamples of every bootstrap interval hitl shows by default: `hitl eval-policy --bootstrap` and the leaderboard.
 BOOTSTRAP_ROUNDS = 1000
@@ -41,9 +41,11 @@ def judgment_rows(store: Store, campaign: Campaign | None = None) -> list[Judgme
             items.c.response_ids,
             items.c.gold_answer,
             items.c.is_gold,
+            prompts.c.tags,
         )
         .join(users, users.c.id == judgments.c.user_id)
         .join(items, items.c.id == judgments.c.item_id)
+        .join(prompts, prompts.c.id == items.c.prompt_id)
         .order_by(judgments.c.id)
     )
     if campaign is not None:
@@ -84,6 +86,7 @@ def _to_row(r, lengths: dict[int, int]) -> JudgmentRow:
         gold_answer=r.gold_answer if r.is_gold else None,
         both_bad=bool(r.both_bad),
         flags=tuple(r.flags or ()),
+        tags=tuple(str(t) for t in (r.tags or ())),
     )
 
 

@@ -35,6 +35,7 @@ class JudgmentRow:
     gold_answer: int | None = None  # canonical index of the correct response for a gold item, else None
     both_bad: bool = False
     flags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the prompt's tags (hitl.quality.by_tag)
 
 
 def category(row: JudgmentRow, n_responses: int = 2) -> int:

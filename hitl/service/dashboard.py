@@ -22,6 +22,7 @@ from hitl.stats import collection_report, queue_depth, throughput
 from hitl.store import Store
 from hitl.store.schema import (
     adjudications,
+    gold_decisions,
     items,
     judgments,
     leases,
@@ -101,6 +102,7 @@ def collection_version(store: Store) -> tuple:
                     select(func.max(rater_events.c.id)).scalar_subquery(),
                     select(func.max(qualification_attempts.c.id)).scalar_subquery(),
                     select(func.max(qualification_attempts.c.finished_at)).scalar_subquery(),
+                    select(func.max(gold_decisions.c.decided_at)).scalar_subquery(),
                 )
             ).one()
         )

@@ -52,7 +52,7 @@ class Service:
         self.dashboard = DashboardService(self.store, self.heavy)
         self.comparisons = ComparisonService(self.store, self.heavy)
         self.admin = AdminService(self.store, self.settings, on_change=self.forget_cached, gate=self.heavy)
-        self.workforce = WorkforceService(self.store, self.review, on_change=self.forget_cached)
+        self.workforce = WorkforceService(self.store, self.review, on_change=self.forget_cached, gate=self.heavy)
 
     def forget_cached(self) -> None:
         """Drop cached identities and campaign settings (after an admin changed users, tokens or campaigns)."""

@@ -1,5 +1,6 @@
 """The workforce rules through the web app and the REST API: campaign rules, the roster, reinstatement, skills,
-gold rationales, and the expert queue (escalations and their answers).
+gold rationales, the expert queue (escalations and their answers), and gold that grows (proposals a reviewer
+confirms or declines).
 
     python -c "from hitl.service import Service; help(Service.workforce)"
 
@@ -16,21 +17,31 @@ from collections.abc import Callable
 from hitl.campaigns import get_campaign
 from hitl.errors import Conflict, NotFound
 from hitl.service.access import require
-from hitl.service.review import ItemReview, ReviewService
+from hitl.service.heavy import HeavyGate, ResultCache
+from hitl.service.review import ItemReview, ReviewService, review_version
 from hitl.storable import check_storable
 from hitl.store import Store
 from hitl.users import User
-from hitl.workforce import escalation, manage, skills
+from hitl.workforce import escalation, gold, manage, skills
 from hitl.workforce.escalation import Escalation
+from hitl.workforce.gold import GoldParams, GoldProposal
 from hitl.workforce.manage import RosterRow
 from hitl.workforce.rules import WorkforceRules
 
 
 class WorkforceService:
-    def __init__(self, store: Store, review: ReviewService, on_change: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        store: Store,
+        review: ReviewService,
+        on_change: Callable[[], None] = lambda: None,
+        gate: HeavyGate | None = None,
+    ):
         self.store = store
         self.review = review
         self.changed = on_change  # clears the service's cached campaign settings
+        # Proposals fit Dawid-Skene over the campaign's judgments: once per change of them, not per request.
+        self._gold = ResultCache(gate or HeavyGate(), size=32, max_age=600.0)
 
     def rules(self, caller: User, campaign: str) -> WorkforceRules:
         require(caller, "reviewer")
@@ -71,6 +82,30 @@ class WorkforceService:
         require(caller, "reviewer")
         check_storable(rationale or "", "rationale")
         manage.set_rationale(self.store, item_id, rationale)
+
+    # --- gold grows ---
+
+    def gold_proposals(self, caller: User, campaign: str, params: GoldParams = GoldParams()) -> list[GoldProposal]:
+        """Items of the campaign judged unanimously by competent raters, surest first, for a reviewer to confirm."""
+        require(caller, "reviewer")
+        params.validate()
+        c = get_campaign(self.store, campaign)
+        version = (review_version(self.store), gold.decisions_version(self.store))
+        return self._gold.get((c.id, params), version, lambda: gold.proposals(self.store, c, params), "gold proposals")
+
+    def decide_gold(
+        self, caller: User, item_id: int, accept: bool, note: str = "", params: GoldParams = GoldParams()
+    ) -> str:
+        """Confirm (the item becomes gold with its raters' answer) or decline a proposal; refused whole, saying why,
+        when the item is not proposed (any more)."""
+        require(caller, "reviewer")
+        check_storable(note or "", "note")
+        campaign = self.review.item_view(item_id).campaign
+        found = {p.item_id: p for p in self.gold_proposals(caller, campaign, params)}
+        done = gold.decide(self.store, found.get(int(item_id)), item_id, accept, caller.id, note)
+        self._gold.clear()
+        self.review.clear_cache()  # the queue's rows know which items are gold
+        return done
 
     # --- the expert queue ---
 

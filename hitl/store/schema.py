@@ -446,3 +446,20 @@ auto_labels = Table(
     Column("created_at", Float, nullable=False),
     Index("ix_auto_labels_campaign", "campaign_id"),
 )
+
+# --- Gold grows (migration 0011_gold_decisions, hitl.workforce.gold). ---
+
+# A reviewer's decision on an item proposed as gold (unanimous, competent raters): confirmed ones became gold with
+# `answer` (canonical index); declined ones are never proposed again. reviewer_id NULL: decided at the CLI.
+gold_decisions = Table(
+    "gold_decisions",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("answer", Integer),
+    Column("reviewer_id", Integer, ForeignKey("users.id")),
+    Column("note", Text, nullable=False, default=""),
+    Column("decided_at", Float, nullable=False),
+    Index("ix_gold_decisions_campaign", "campaign_id"),
+)
