@@ -39,6 +39,7 @@ MIN_BATTLES_TO_RANK = 10
 # Categories get a smaller bootstrap (there can be many); at most this many are shown, those with most battles.
 CATEGORY_ROUNDS = 200
 MAX_CATEGORIES = 12
+VIEWS = ("raw", "style")  # what orders a report: the plain ratings or the style-controlled ones
 
 
 @dataclass(frozen=True)
@@ -246,8 +247,8 @@ def _category(tag: str, entry: tuple, records: Sequence[BattleRecord], known: Se
 
 def report(draws: Draws, rounds: int = 1000, view: str = "raw") -> Report:
     """The board read off the first `rounds` resamples, ordered, ranked and judged by `view` ("raw" / "style")."""
-    if view not in ("raw", "style"):
-        raise ValueError("view must be 'raw' or 'style'")
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
     if not 0 <= rounds <= MAX_ROUNDS:
         raise ValueError(f"rounds must be between 0 and {MAX_ROUNDS}, not {rounds}")
     records, n = draws.records, len(draws.records)

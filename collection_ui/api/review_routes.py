@@ -3,17 +3,18 @@
 curl -H "Authorization: Bearer $HITL_TOKEN" "http://127.0.0.1:7860/api/v1/stats?campaign=demo"
 """
 
+import dataclasses
 import math
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from collection_ui.api.leaderboard_schemas import LeaderboardOut
 from collection_ui.api.paging import Page, page_headers, page_params
 from collection_ui.api.schemas import (
     AdjudicationBody,
     BattleBody,
     BattleOut,
-    BoardOut,
     CountOut,
     ItemReviewOut,
     JudgmentOut,
@@ -23,6 +24,7 @@ from collection_ui.api.schemas import (
     StatsOut,
     VoteBody,
 )
+from hitl.leaderboard_report import VIEWS
 from hitl.ratings import MAX_ROUNDS
 from hitl.service import Service
 from hitl.service.review import REASONS
@@ -38,7 +40,18 @@ def _id():
 
 
 def _finite(x: float) -> float | None:
-    return None if x is None or math.isnan(x) else float(x)
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _json_ready(value):
+    """A report (dataclasses, floats) as plain data with NaN as null, for the response model."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json_ready(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float):
+        return _finite(value)
+    return value
 
 
 def _battle_out(b) -> BattleOut:
@@ -112,21 +125,25 @@ def review_router(service: Service, caller) -> APIRouter:
         """Vote, then see the names; a vote after the reveal is not counted."""
         return RevealOut(**vars(service.arena.vote(user, battle_id, body.choice)))
 
-    @router.get("/arena/leaderboard", response_model=BoardOut, tags=["arena"])
+    @router.get("/arena/leaderboard", response_model=LeaderboardOut, tags=["arena"])
     def leaderboard(
         judge: Literal[ARENA_JUDGES] = ARENA_JUDGES[0],  # type: ignore[valid-type]
         rounds: int = Query(default=200, ge=0, le=MAX_ROUNDS),
+        view: Literal[VIEWS] = VIEWS[0],  # type: ignore[valid-type]
         user: User = Depends(caller),
-    ) -> BoardOut:
-        """Bradley-Terry ratings with bootstrap 95% intervals; human and reward-model battles apart."""
+    ) -> LeaderboardOut:
+        """Bradley-Terry ratings with bootstrap 95% intervals, raw and style-controlled side by side (`view` orders
+        the rows, rank intervals and verdicts), style coefficients, the planner and per-category boards; one judge."""
         b = service.arena.board(user, judge, rounds=rounds)
-        return BoardOut(
+        r = _json_ready(service.arena.report(user, judge, rounds=rounds, view=view))
+        return LeaderboardOut(
             judge=b.judge,
             n_battles=b.n_battles,
             ratings=[RatingOut(**{**vars(r), "low": _finite(r.low), "high": _finite(r.high)}) for r in b.ratings],
             models=b.models,
             win_rates=[[_finite(x) for x in row] for row in b.win_rates.tolist()],
             counts=b.counts.tolist(),
+            **{k: v for k, v in r.items() if k not in ("n_battles", "rounds")},
         )
 
     return router

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import func, insert, select, update
 
+from hitl import leaderboard_report
 from hitl.errors import InvalidInput, NotFound
+from hitl.leaderboard_report import VIEWS, Report
 from hitl.ratings import MAX_ROUNDS, Battle, Rating, battle_counts, bootstrap_samples, leaderboard, win_rate_matrix
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
@@ -180,6 +182,8 @@ class ArenaService:
         self.rng = rng or _rng
         gate = gate or HeavyGate()
         self._boards = ResultCache(gate, size=8, max_age=3600.0)
+        # Reports read off a cached draw: cheap, but one per (judge, rounds, view), so kept apart from the draws.
+        self._reports = ResultCache(gate, size=64, max_age=3600.0)
         self._candidates_cache = ResultCache(gate, size=64, max_age=3600.0)
 
     def models(self, caller: User) -> list[str]:
@@ -354,6 +358,31 @@ class ArenaService:
         else:
             message = "The models were revealed before a vote: this battle does not count."
         return Reveal(int(battle_id), row[0], row[1], row.outcome, counted, message)
+
+    def report(
+        self, caller: User, judge: str = "human", rounds: int = 1000, view: str = "raw", seed: int = 0
+    ) -> Report:
+        """Raw and style-controlled ratings side by side, rank intervals, verdicts, the planner and per-category
+        boards (hitl.leaderboard_report), drawn once per change of the battles or the stored answers."""
+        require(caller, "rater")
+        if judge not in ARENA_JUDGES:
+            raise InvalidInput(f"judge must be one of {', '.join(ARENA_JUDGES)}")
+        if not 0 <= int(rounds) <= MAX_ROUNDS:
+            raise InvalidInput(f"rounds must be between 0 and {MAX_ROUNDS}")
+        if view not in VIEWS:
+            raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
+        from hitl.service.leaderboard import report_draws  # it reads this module's outcome scores
+
+        version = (battles_version(self.store, judge), answers_version(self.store))
+        draws = self._boards.get(
+            ("report", judge, seed), version, lambda: report_draws(self.store, judge, seed), "leaderboard"
+        )
+        return self._reports.get(
+            (judge, seed, int(rounds), view),
+            version,
+            lambda: leaderboard_report.report(draws, int(rounds), view),
+            "leaderboard",
+        )
 
     def board(self, caller: User, judge: str = "human", rounds: int = 200, seed: int = 0) -> Board:
         """Bradley-Terry ratings with bootstrap 95% intervals, win rates and battle counts of one judge.
