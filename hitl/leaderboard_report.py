@@ -245,6 +245,19 @@ def _category(tag: str, entry: tuple, records: Sequence[BattleRecord], known: Se
     return CategoryBoard(tag, n, rows, f"{n} battles on {tag!r} prompts")
 
 
+def interval_text(low: float | None, high: float | None, rated: bool = True) -> str:
+    """A row's interval as people read it: '950 – 1080', '≥ 950' (open above: never lost), '≤ 1080', '–'."""
+    if not rated:
+        return "–"
+    if low is None and high is None:
+        return "open"
+    if high is None:
+        return f"≥ {low:.0f}"
+    if low is None:
+        return f"≤ {high:.0f}"
+    return f"{low:.0f} – {high:.0f}"
+
+
 def report(draws: Draws, rounds: int = 1000, view: str = "raw") -> Report:
     """The board read off the first `rounds` resamples, ordered, ranked and judged by `view` ("raw" / "style")."""
     if view not in VIEWS:
@@ -278,6 +291,12 @@ def report(draws: Draws, rounds: int = 1000, view: str = "raw") -> Report:
     notes = []
     if style.skipped and n:
         notes.append(f"style features with no variation in these battles (not fitted): {', '.join(style.skipped)}")
+    if style.confounded:
+        notes.append(
+            f"{', '.join(style.confounded)} nearly follows from which models met (one writes longer than the other in "
+            "almost every battle): its effect and the models' cannot be told apart, so the style-controlled ratings "
+            "are less certain than their intervals say"
+        )
     categories = [_category(tag, entry, records, draws.known) for tag, entry in draws.categories.items()]
     return Report(
         view=view,

@@ -20,10 +20,11 @@ them), and with one seed the first r rows of a larger draw are the draw of r rou
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -247,10 +248,12 @@ class StyleBoard:
     fit: StyleFit
     sd: dict[str, float]  # one standard deviation of each feature's normalised difference
     skipped: list[str]  # features with no spread in these battles (not fitted)
+    confounded: list[str] = field(default_factory=list)  # features the pairing of models nearly decides
 
     def at(self, rounds: int) -> StyleBoard:
         """The same board with intervals from the first `rounds` resamples (the draw of `rounds` rounds)."""
-        return _board(self.fit, self.samples[:rounds], self.coefficient_samples[:rounds], self.n_battles, self.sd)
+        board = _board(self.fit, self.samples[:rounds], self.coefficient_samples[:rounds], self.n_battles, self.sd)
+        return dataclasses.replace(board, confounded=self.confounded)
 
 
 def _percentiles(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -303,7 +306,36 @@ def style_board(
         model_a, model_b, outcomes, diffs, rounds=rounds, seed=seed, ridge=ridge
     )
     sd = standardise(diffs)[1] if n else np.zeros(len(STYLE_FEATURES))
-    return _board(fit, samples, coef_samples, n, dict(zip(STYLE_FEATURES, sd.tolist(), strict=True)))
+    board = _board(fit, samples, coef_samples, n, dict(zip(STYLE_FEATURES, sd.tolist(), strict=True)))
+    return dataclasses.replace(board, confounded=confounded_features(model_a, model_b, diffs))
+
+
+# Above this share of a feature's variance explained by which models met, its effect and the models' cannot be told
+# apart: the fit credits style (its prior is the weaker one) and the intervals do not show the doubt.
+CONFOUNDED_R2 = 0.9
+
+
+def confounded_features(
+    model_a: Sequence[str], model_b: Sequence[str], diffs: np.ndarray, features: Sequence[str] = STYLE_FEATURES
+) -> list[str]:
+    """Features whose battle differences are (nearly) a function of the two models' identities (R^2 of a least
+    squares fit on the model columns >= CONFOUNDED_R2): e.g. one model always writing longer than the other."""
+    n = len(model_a)
+    if n == 0:
+        return []
+    diffs = np.asarray(diffs, dtype=float).reshape(n, len(features))
+    x = _design(model_a, model_b, np.zeros((n, 0)), sorted(set(model_a) | set(model_b)))
+    out = []
+    for i, f in enumerate(features):
+        y = diffs[:, i]
+        total = float(((y - y.mean()) ** 2).sum()) + float(y.mean() ** 2) * n  # uncentred: no intercept here
+        if total <= 1e-12 or y.std() <= 1e-12:
+            continue
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        residual = float(((y - x @ coef) ** 2).sum())
+        if 1.0 - residual / total >= CONFOUNDED_R2:
+            out.append(f)
+    return out
 
 
 @dataclass(frozen=True)

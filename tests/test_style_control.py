@@ -143,3 +143,14 @@ def test_a_large_draw_serves_every_smaller_request():
     assert [(r.model, round(r.low, 6), round(r.high, 6)) for r in big.ratings] == [
         (r.model, round(r.low, 6), round(r.high, 6)) for r in small.ratings
     ]
+
+
+def test_a_feature_decided_by_the_pairing_is_flagged_as_confounded():
+    a, b = ["long", "short"] * 50, ["short", "long"] * 50
+    counts_long, counts_short = np.array([[900, 0, 0, 0, 0]] * 100), np.array([[100, 0, 0, 0, 0]] * 100)
+    ca = np.where(np.array(a)[:, None] == "long", counts_long, counts_short)
+    cb = np.where(np.array(b)[:, None] == "long", counts_long, counts_short)
+    board = style_board(a, b, [1.0, 0.0] * 50, ca, cb, rounds=20)
+    assert board.confounded == ["length"] and board.at(10).confounded == ["length"]
+    mixed, _, outcomes, ma, mb = _length_battles(500, gamma=1.0, seed=6)
+    assert style_board(mixed, _, outcomes, ma, mb, rounds=10).confounded == []
