@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from hitl.campaigns import Campaign
 from hitl.quality import JudgmentRow, RaterQuality, campaign_summary, rater_report
+from hitl.quality.by_tag import TagStat, tag_report
 from hitl.store import Store
 from hitl.store.schema import items, judgments, prompts, responses, users
 
@@ -167,3 +168,38 @@ def collection_report(store: Store, campaign: Campaign | None = None) -> tuple[d
     """The campaign summary (sizes, alpha, kappa) and the per-rater quality report."""
     rows = judgment_rows(store, campaign)
     return campaign_summary(rows), rater_report(rows)
+
+
+# The rates of a TagStat, in the order tables show them: (key, label).
+TAG_RATES = (
+    ("first_shown", "picks first shown"),
+    ("stored_first", "picks response 1"),
+    ("longer", "picks longer"),
+    ("agreement", "agreement"),
+    ("gold", "gold accuracy"),
+)
+
+
+def _number(x: float) -> float | None:
+    return None if x != x else x  # nan (nothing to count) as None: JSON null, a blank cell
+
+
+def tag_table(found: list[TagStat]) -> list[dict]:
+    """TagStats as plain rows (what the dashboard, `hitl stats --by-tag --json` and the REST API show): tag, rater
+    (None: the crowd), judgments, items, each rate of TAG_RATES with its ' low', ' high' and ' n', and issues."""
+    out = []
+    for s in found:
+        row: dict = {"tag": s.tag, "rater": s.rater, "judgments": s.n_judgments, "items": s.n_items}
+        for key, _ in TAG_RATES:
+            stat = getattr(s, key)
+            row.update({key: _number(stat.rate), f"{key} low": _number(stat.low), f"{key} high": _number(stat.high)})
+            row[f"{key} n"] = stat.total
+        row["issues"] = "; ".join(s.issues)
+        out.append(row)
+    return out
+
+
+def tag_tables(store: Store, campaign: Campaign | None = None) -> tuple[list[dict], list[dict]]:
+    """Quality by prompt tag as plain rows: (one per tag, one per rater x tag), hitl.quality.by_tag.tag_report."""
+    crowd, cells = tag_report(judgment_rows(store, campaign))
+    return tag_table(crowd), tag_table(cells)

@@ -22,7 +22,7 @@ from hitl.passwords import (
     verify_password,
 )
 from hitl.store import Store
-from hitl.store.schema import ROLES, api_tokens, users
+from hitl.store.schema import ROLES, api_tokens, leases, users
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 ROLE_RANK = {"rater": 0, "reviewer": 1, "admin": 2}
@@ -123,7 +123,20 @@ def _update_user(store: Store, name: str, **values) -> User:
 
 
 def set_active(store: Store, name: str, active: bool) -> User:
-    return _update_user(store, name, active=active)
+    """Enable or disable a user. Disabling also gives back their live leases in the same transaction: the items go
+    back to the pool at once instead of at expiry, and a submit from a tab left open is refused (nothing recorded)."""
+    with store.write() as conn:
+        uid = conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
+        if uid is None:
+            raise NotFound(f"no user named {name!r} (see `hitl users list`)")
+        conn.execute(update(users).where(users.c.id == uid).values(active=active))
+        if not active:
+            conn.execute(
+                update(leases)
+                .where(leases.c.user_id == uid, leases.c.state == "active")
+                .values(state="released", closed_at=time.time())
+            )
+    return get_user(store, name)
 
 
 def set_password(store: Store, name: str, password: str) -> User:

@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 from collection_ui.api.admin_routes import admin_router
 from collection_ui.api.deps import SESSION_COOKIE, caller_dependency, install_error_handlers, storable_parameters
 from collection_ui.api.health_routes import health_router
+from collection_ui.api.quality_routes import quality_router
 from collection_ui.api.rating_routes import rating_router
 from collection_ui.api.review_routes import review_router
 from collection_ui.api.schemas import ErrorOut
@@ -43,7 +44,7 @@ def install_api(app: FastAPI, service: Service) -> None:
     Routes live in the top app rather than a mounted sub-app: one middleware stack less on every call.
     """
     caller = caller_dependency(service)
-    for router in (rating_router, review_router, admin_router, workforce_router):
+    for router in (rating_router, review_router, admin_router, workforce_router, quality_router):
         app.include_router(
             router(service, caller),
             prefix=PREFIX,

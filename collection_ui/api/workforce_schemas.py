@@ -126,3 +126,34 @@ class AnswerBody(Body):
     ranks: list[Annotated[int, Field(ge=1, le=8)]] = Field(default_factory=list, max_length=8)
     all_bad: bool = False
     note: str = Text
+
+
+class GoldProposalOut(BaseModel):
+    item_id: int
+    campaign: str
+    answer: int = Field(description="The response (1-based, stored order) every rater picked: the gold answer.")
+    raters: list[str]
+    min_competence: float = Field(description="The weakest Dawid-Skene competence among those raters.")
+    posterior: float = Field(description="Dawid-Skene posterior of the answer.")
+
+
+class GoldDecisionBody(Body):
+    accept: bool = Field(
+        description="true: the item becomes gold with its raters' answer; false: never proposed again."
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class GoldDecisionOut(BaseModel):
+    item_id: int
+    accepted: bool
+    message: str
+
+
+class TagsOut(BaseModel):
+    campaign: str
+    tags: list[dict[str, str | int | float | None]] = Field(
+        description="Per prompt tag: judgments, items, and each share (first_shown, stored_first, longer, agreement, "
+        "gold) with its '<name> low', '<name> high' (95% Wilson interval) and '<name> n'; issues."
+    )
+    rater_tags: list[dict[str, str | int | float | None]] = Field(description="The same per rater x tag.")

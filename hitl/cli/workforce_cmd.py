@@ -1,8 +1,9 @@
-"""`hitl workforce rules|status|reinstate|skills|rationale|escalations|escalate`: run a rater workforce.
+"""`hitl workforce rules|status|reinstate|skills|rationale|escalations|escalate|gold`: run a rater workforce.
 
 hitl workforce rules demo --qualification-items 5 --min-seconds 4 --fast-warn 3 --fast-pause 6
 hitl workforce skills alice --add medical && hitl workforce rules demo --skill-map medical=medical
 hitl workforce status demo          # who is in training, passed, failed, paused, warned
+hitl workforce gold demo --confirm 12 --decline 14   # gold grows: confirm items proposed as gold
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hitl.campaigns import get_campaign
 from hitl.cli.common import add_dataclass_flags, add_db_flag, console, dataclass_flag_values, print_table, store_from
 from hitl.cli.jsonout import add_json_flag, emit_json
 from hitl.errors import InvalidInput
-from hitl.workforce import escalation, manage, skills
+from hitl.workforce import escalation, gold, manage, skills
 from hitl.workforce.rules import WorkforceRules
 
 
@@ -66,7 +67,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     send.add_argument("--note", default="", help="What the expert should look at.")
     send.set_defaults(func=_escalate)
 
-    for parser in (rules, status, back, sk, why, esc, send):
+    grow = actions.add_parser(
+        "gold", help="Items judged unanimously by competent raters, proposed as gold; confirm or decline them."
+    )
+    grow.add_argument("campaign")
+    grow.add_argument("--confirm", type=int, action="append", default=[], metavar="ITEM", help="Make it gold.")
+    grow.add_argument(
+        "--decline", type=int, action="append", default=[], metavar="ITEM", help="Never propose it again."
+    )
+    grow.add_argument("--note", default="", help="Why (kept with each decision).")
+    defaults = gold.GoldParams()
+    grow.add_argument("--min-raters", type=int, default=defaults.min_raters, help="Raters who all agree [3].")
+    grow.add_argument(
+        "--min-competence",
+        type=float,
+        default=defaults.min_competence,
+        help="Dawid-Skene competence each of them needs (0-1) [0.8].",
+    )
+    grow.add_argument(
+        "--competence-min-n", type=int, default=defaults.competence_min_n, help="Items each must have judged [10]."
+    )
+    grow.add_argument(
+        "--min-posterior", type=float, default=defaults.min_posterior, help="Posterior of the answer (0-1) [0.95]."
+    )
+    add_json_flag(grow)
+    grow.set_defaults(func=_gold)
+
+    for parser in (rules, status, back, sk, why, esc, send, grow):
         add_db_flag(parser)
 
 
@@ -179,3 +206,34 @@ def _escalate(args) -> None:
     if made is None:
         raise InvalidInput(f"item {args.item} already waits in the expert queue")
     console.print(f"item {args.item} sent to the expert queue (escalation {made})")
+
+
+def _gold(args) -> None:
+    store = store_from(args)
+    campaign = get_campaign(store, args.campaign)
+    params = gold.GoldParams(args.min_raters, args.min_competence, args.competence_min_n, args.min_posterior)
+    found = {p.item_id: p for p in gold.proposals(store, campaign, params)}
+    wanted = [(item, True) for item in args.confirm] + [(item, False) for item in args.decline]
+    both = sorted(set(args.confirm) & set(args.decline))
+    if both:
+        raise InvalidInput(f"item {both[0]} is both confirmed and declined: pick one; nothing was changed")
+    for item, _ in wanted:
+        if item not in found:  # every one is checked before the first is written: all or nothing
+            gold.decide(store, None, item, False)
+    done = [gold.decide(store, found[item], item, accept, None, args.note) for item, accept in wanted]
+    if args.json:
+        left = [p for p in found.values() if p.item_id not in {i for i, _ in wanted}]
+        emit_json({"campaign": campaign.name, "decided": done, "proposals": left})
+        return
+    for line in done:
+        console.print(line)
+    if wanted:
+        return
+    rows = [
+        [p.item_id, f"response {p.answer}", ", ".join(p.raters), f"{p.min_competence:.2f}", f"{p.posterior:.3f}"]
+        for p in found.values()
+    ]
+    headers = ["item", "answer", "raters (all agree)", "lowest competence", "posterior"]
+    print_table(f"Proposed as gold in {campaign.name}", headers, rows)
+    if not rows:
+        console.print("no item is proposed: none was judged the same way by enough raters of proven competence")

@@ -1,4 +1,5 @@
-"""The numbers behind the dashboard: throughput, queue depth, agreement and the per-rater quality table.
+"""The numbers behind the dashboard: throughput, queue depth, agreement, the per-rater quality table and quality by
+prompt tag (per tag and per rater x tag).
 
     python -c "from hitl.service import Service; help(Service.dashboard)"
 
@@ -16,9 +17,11 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import func, select
 
 from hitl.campaigns import campaign_names, get_campaign
+from hitl.quality import campaign_summary, rater_report
+from hitl.quality.by_tag import tag_report
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
-from hitl.stats import collection_report, queue_depth, throughput
+from hitl.stats import judgment_rows, queue_depth, tag_table, throughput
 from hitl.store import Store
 from hitl.store.schema import (
     adjudications,
@@ -81,6 +84,9 @@ class Dashboard:
     # Where each rater stands under the campaign's workforce rules (hitl.workforce.manage.RosterRow as dicts: in
     # training, passed, failed, paused, warned); empty for a campaign without such rules.
     workforce: list[dict] = field(default_factory=list)
+    # Quality by prompt tag (hitl.stats.tag_table rows): one per tag, and one per rater x tag.
+    tags: list[dict] = field(default_factory=list)
+    rater_tags: list[dict] = field(default_factory=list)
 
 
 def _clean(x: float) -> float | None:
@@ -128,7 +134,9 @@ class DashboardService:
         )
 
     def _compute(self, c, bucket_minutes: float, buckets: int) -> Dashboard:
-        summary, report = collection_report(self.store, c)
+        rows = judgment_rows(self.store, c)
+        summary, report = campaign_summary(rows), rater_report(rows)
+        by_tag, rater_by_tag = tag_report(rows)
         raters = [
             dict(
                 zip(
@@ -161,6 +169,8 @@ class DashboardService:
             raters=raters,
             rounds=loop_rows(self.store, c),
             workforce=[asdict(r) for r in roster(self.store, c)] if c.rules.routes or c.rules.watches else [],
+            tags=tag_table(by_tag),
+            rater_tags=tag_table(rater_by_tag),
         )
 
 

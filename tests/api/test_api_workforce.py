@@ -140,3 +140,23 @@ def test_gold_rationale(client, world):
     )
     with world.store.read() as conn:
         assert conn.execute(select(gold_rationales.c.rationale)).scalar() == "A cites its source."
+
+
+def test_a_rater_removed_mid_lease_is_refused_and_nothing_is_recorded(client, world):
+    from hitl.store.schema import judgments, leases
+
+    got = _next(client, world)
+    assert got.status_code == 200, got.text
+    lease = got.json()
+    off = client.patch(f"{API}/users/rita", json={"active": False}, headers=world.headers("admin"))
+    assert off.status_code == 200 and off.json()["active"] is False
+    sent = client.post(
+        f"{API}/leases/{lease['lease_token']}/judgment",
+        json={"idempotency_key": "k-removed", "ranking": [r["response_id"] for r in lease["responses"]]},
+        headers=world.headers("rater"),
+    )
+    assert sent.status_code == 401 and sent.json()["code"] == "unauthenticated", sent.text
+    with world.store.read() as conn:
+        assert conn.execute(select(judgments.c.id)).first() is None
+        state = conn.execute(select(leases.c.state).where(leases.c.token == lease["lease_token"])).scalar()
+    assert state == "released"  # the item is back in the pool at once, not at the lease's expiry
