@@ -329,7 +329,7 @@ def confounded_features(
     for i, f in enumerate(features):
         y = diffs[:, i]
         total = float(((y - y.mean()) ** 2).sum()) + float(y.mean() ** 2) * n  # uncentred: no intercept here
-        if total <= 1e-12 or y.std() <= 1e-12:
+        if total <= 1e-12:  # no difference in any battle; a constant non-zero one is fully confounded
             continue
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
         residual = float(((y - x @ coef) ** 2).sum())
@@ -340,13 +340,16 @@ def confounded_features(
 
 @dataclass(frozen=True)
 class StyleControlledRate:
-    """P(A beats B | equal style) with its 95% interval and n, and the fitted coefficients (as StyleBoard's)."""
+    """P(A beats B | equal style) with its 95% interval and n, the fitted coefficients (as StyleBoard's), and the
+    features that A's and B's answers differ in (nearly) the same way every time: their effect cannot be told
+    apart from A's, so the controlled rate does not remove it."""
 
     rate: float
     low: float
     high: float
     n: int
     coefficients: list[StyleCoefficient]
+    confounded: list[str] = field(default_factory=list)
 
 
 def style_controlled_rate(
@@ -373,10 +376,13 @@ def style_controlled_rate(
     by = {r.model: r for r in board.ratings}
     ia, ib = board.models.index("A"), board.models.index("B")
     rates = gap(board.samples[:, ia], board.samples[:, ib]) if len(board.samples) else np.array([np.nan])
+    y = np.asarray(outcomes, dtype=float)
+    # A sweep: the prior keeps the rate below 1, and the interval stays open up to 1 (down to 0 for a whitewash).
     return StyleControlledRate(
         rate=float(gap(by["A"].rating, by["B"].rating)),
-        low=float(np.percentile(rates, 2.5)),
-        high=float(np.percentile(rates, 97.5)),
+        low=0.0 if (y == 0.0).all() else float(np.percentile(rates, 2.5)),
+        high=1.0 if (y == 1.0).all() else float(np.percentile(rates, 97.5)),
         n=n,
         coefficients=board.coefficients,
+        confounded=board.confounded,
     )

@@ -24,6 +24,7 @@ from hitl.errors import InvalidInput
 from hitl.store import Store
 from hitl.store.chunks import in_chunks
 from hitl.store.schema import model_versions, responses
+from hitl.style_control import StyleControlledRate, style_controlled_rate
 from hitl.winrate import WinRate, outcome_from_scores, win_rate
 from policy.config import GenerationSettings
 
@@ -52,6 +53,8 @@ class Comparison:
     result: WinRate
     rows: list[dict[str, Any]] = field(default_factory=list)
     sides: list[Side] = field(default_factory=list)
+    # A's win rate with length and markdown held equal (hitl.style_control), beside the length-controlled one.
+    style: StyleControlledRate | None = None
 
     @property
     def tally(self) -> tuple[int, int, int]:
@@ -64,6 +67,7 @@ class Comparison:
             "a": self.a,
             "b": self.b,
             "result": dataclasses.asdict(self.result),
+            "style_controlled": None if self.style is None else dataclasses.asdict(self.style),
             "answers": [dataclasses.asdict(s) for s in self.sides],
             "rows": self.rows,
         }
@@ -179,4 +183,6 @@ def compare_policies(
     result = win_rate(
         [r["outcome"] for r in rows], [len(r["a"]) for r in rows], [len(r["b"]) for r in rows], bootstrap=bootstrap
     )
-    return Comparison(a=side_a.name, b=side_b.name, result=result, rows=rows, sides=[side_a, side_b])
+    outcomes, texts_a, texts_b = ([r[k] for r in rows] for k in ("outcome", "a", "b"))
+    style = style_controlled_rate(outcomes, texts_a, texts_b, bootstrap=bootstrap)
+    return Comparison(a=side_a.name, b=side_b.name, result=result, rows=rows, sides=[side_a, side_b], style=style)

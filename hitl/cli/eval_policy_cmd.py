@@ -118,12 +118,20 @@ def report(comparison, args) -> None:
             f"{side.name}{alias}: {side.reused} stored answers reused (sampled at temperature {args.temperature}, "
             f"top-p {args.top_p}, up to {args.max_new_tokens} new tokens), {side.generated} generated"
         )
-    r = comparison.result
+    r, style = comparison.result, comparison.style
     wins, ties, losses = comparison.tally
     judged_by = f"oracle {args.oracle}" if args.oracle else f"reward model {args.reward}"
     print_table(
         f"{comparison.a} vs {comparison.b}, judged by {judged_by}",
-        ["pairs", "A wins", "ties", "B wins", "A's win rate [95% CI]", "length-controlled [95% CI]"],
+        [
+            "pairs",
+            "A wins",
+            "ties",
+            "B wins",
+            "A's win rate [95% CI]",
+            "length-controlled [95% CI]",
+            "style-controlled [95% CI]",
+        ],
         [
             [
                 r.n,
@@ -132,9 +140,16 @@ def report(comparison, args) -> None:
                 losses,
                 format_rate(r.rate, r.low, r.high),
                 format_rate(r.length_controlled, r.lc_low, r.lc_high),
+                "–" if style is None else format_rate(style.rate, style.low, style.high),
             ]
         ],
     )
+    if style is not None and style.coefficients:
+        # How much the judge rewards each style feature: why A wins, beside whether it does.
+        parts = [f"{c.feature} {format_rate(c.coefficient, c.low, c.high)}" for c in style.coefficients]
+        console.print(
+            f"style coefficients (log-odds per sd of the normalised difference, n={r.n}): {'; '.join(parts)}"
+        )
     console.print(f"verdict: {win_verdict(comparison.a, comparison.b, r.low, r.high, r.n)}")
 
 

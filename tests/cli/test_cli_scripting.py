@@ -75,7 +75,7 @@ def test_eval_policy_as_json(db, tmp_path, capsys):
     argv = ["eval-policy", "--a", a, "--b", b, "--prompts", prompts, "--oracle", "rule:concise"]
     argv += ["--max-new-tokens", 3, "--bootstrap", 20, "--db", db]
     out = run_json(capsys, *argv)
-    assert out["result"]["n"] == 3 and len(out["rows"]) == 3
+    assert out["result"]["n"] == 3 and len(out["rows"]) == 3 and out["style_controlled"]["n"] == 3
     assert out["stored"] and "oracle-judged battles" in out["stored"]
 
 

@@ -58,6 +58,11 @@ def test_concise_oracle_prefers_the_terse_policy(sqlite_store, tmp_path, two_pol
         sampler=fake_sampler,
     )
     assert cmp.result.n == 30 and cmp.result.rate == 1.0 and cmp.result.significant
+    # The style control sits beside the length-controlled rate, with its n and interval.
+    assert cmp.style.n == 30 and 0.5 < cmp.style.low <= cmp.style.rate < cmp.style.high == 1.0
+    # The terse policy is shorter in every pair: its length cannot be told apart from the policy itself.
+    assert cmp.style.confounded == ["length"]
+    assert cmp.to_dict()["style_controlled"]["n"] == 30
     assert all(r["outcome"] == 1.0 for r in cmp.rows)
     reverse = compare_policies(
         sqlite_store,
