@@ -1,5 +1,6 @@
 """The dashboard (reviewers and admins): judgments per hour, queue depth, agreement, the per-rater quality table,
-one chart per rater metric, and the loop's rounds with every rate's 95% interval and n.
+one chart per rater metric, the loop's rounds with every rate's 95% interval and n, and quality by prompt tag (per
+tag and per rater x tag: preference shares, agreement, gold accuracy, and who fails on one kind of prompt).
 
     hitl serve    # then http://127.0.0.1:7860/dashboard/  (?campaign=NAME picks the campaign)
 
@@ -14,7 +15,7 @@ from collection_ui.charts import hourly_figure, rater_bars
 from collection_ui.common import caller, nav_markdown, page_blocks, safe_markdown, shown_errors
 from hitl.service import Service
 from hitl.service.dashboard import ROUND_INTERVALS, Dashboard
-from hitl.stats import format_rate
+from hitl.stats import TAG_RATES, format_rate
 
 # The rater table as people read it: (header with its unit, how to show a row's value). Numbers stay numbers,
 # so a click on a header sorts them.
@@ -93,7 +94,24 @@ def _outputs(d: Dashboard) -> list:
     ]
     rounds = [_round_row(r) for r in d.rounds]
     standing = [[r[k] if r[k] is not None else "" for k in STANDING_KEYS] for r in d.workforce]
-    return [_headline(d), hourly_figure(d.throughput), table, *charts, rounds, standing]
+    tags = [_tag_row(r, ["tag", "judgments", "items"]) for r in d.tags]
+    rater_tags = [_tag_row(r, ["tag", "rater", "judgments"]) for r in d.rater_tags]
+    return [_headline(d), hourly_figure(d.throughput), table, *charts, rounds, standing, tags, rater_tags]
+
+
+# Quality by prompt tag (hitl.stats.tag_table): each rate as "0.62 [0.50, 0.74] n=24".
+TAG_LABELS = [label for _, label in TAG_RATES]
+TAG_HEADERS = ["tag", "judgments", "items", *TAG_LABELS, "issues"]
+RATER_TAG_HEADERS = ["tag", "rater", "judgments", *TAG_LABELS, "issues"]
+
+
+def _tag_row(r: dict, first: list[str]) -> list:
+    rates = [format_rate(r[k], r[f"{k} low"], r[f"{k} high"], r[f"{k} n"]) for k, _ in TAG_RATES]
+    return [*(r[k] for k in first), *rates, r["issues"] or "–"]
+
+
+def _tag_widths(headers: list[str]) -> list[int]:
+    return [250 if h in TAG_LABELS else (360 if h == "issues" else _width(h)) for h in headers]
 
 
 # The workforce roster (hitl.workforce: qualification, pauses, warnings), shown when the campaign has such rules.
@@ -140,7 +158,26 @@ def build(service: Service) -> gr.Blocks:
             elem_id="hitl-dashboard-standing",
             elem_classes=["hitl-table"],
         )
-        outputs = [headline, throughput, table, *plots, rounds, standing]
+        tags = gr.Dataframe(
+            headers=TAG_HEADERS,
+            interactive=False,
+            label="By prompt tag: preference shares, agreement and gold accuracy, each with its 95% interval and n",
+            wrap=True,
+            column_widths=_tag_widths(TAG_HEADERS),
+            elem_id="hitl-dashboard-tags",
+            elem_classes=["hitl-table"],
+        )
+        rater_tags = gr.Dataframe(
+            headers=RATER_TAG_HEADERS,
+            interactive=False,
+            label="Raters by prompt tag (issues: lower on this tag than on the others, false discovery rate 5%)",
+            wrap=True,
+            max_height=480,
+            column_widths=_tag_widths(RATER_TAG_HEADERS),
+            elem_id="hitl-dashboard-rater-tags",
+            elem_classes=["hitl-table"],
+        )
+        outputs = [headline, throughput, table, *plots, rounds, standing, tags, rater_tags]
 
         def load(request: gr.Request):
             with shown_errors():

@@ -1,6 +1,7 @@
 """The review page (reviewers): items with disagreement, flags or a missed gold answer, counted by reason, sorted
 and filtered; one click opens an item with every judgment beside its rater; the adjudication (a verdict or a rank
-per response, a labelled strength) and acceptance of a rater's corrected response.
+per response, a labelled strength) and acceptance of a rater's corrected response; items proposed as gold (every
+rater, each of proven competence, picked the same answer), opened the same way and confirmed or declined.
 
     hitl serve    # then log in as a reviewer: http://127.0.0.1:7860/review/  (?item=ID opens one item)
 """
@@ -14,6 +15,7 @@ from collection_ui.common import caller, nav_markdown, page_blocks, prompt_markd
 from hitl.config import FLAGS
 from hitl.service import Service
 from hitl.service.review import REASONS, SORTS, STRENGTHS, VERDICTS, ItemReview, ReviewRow, reason_counts
+from hitl.workforce.gold import GoldProposal
 
 MAX_RESPONSES = 8
 QUEUE_HEADERS = [
@@ -35,6 +37,25 @@ SORT_LABELS = {
     "disagreement": "widest disagreement first",
     "judgments": "most judgments first",
 }
+
+
+GOLD_HEADERS = ["item", "campaign", "answer", "raters (all agree)", "lowest competence", "posterior"]
+
+
+def _gold_rows(found: list[GoldProposal]) -> list[list]:
+    return [
+        [p.item_id, p.campaign, f"response {p.answer}", ", ".join(p.raters), round(p.min_competence, 2), p.posterior]
+        for p in found
+    ]
+
+
+def _gold_text(found: list[GoldProposal]) -> str:
+    if not found:
+        return "No item is proposed as gold: none was judged the same way by enough raters of proven competence."
+    return (
+        f"**{len(found)} items** proposed as gold. Click one to open it below, check it, then confirm it "
+        "(it becomes a gold item with this answer) or decline it (never proposed again)."
+    )
 
 
 def _waiting(r: ReviewRow, now: float) -> str:
@@ -156,6 +177,22 @@ def build(service: Service) -> gr.Blocks:
             elem_id="hitl-review-queue",
             elem_classes=["hitl-table"],
         )
+        with gr.Accordion("Proposed gold", open=False, elem_id="hitl-review-gold-box"):
+            find_gold = gr.Button("Show items proposed as gold", elem_id="hitl-review-gold-find")
+            gold_text = safe_markdown(elem_id="hitl-review-gold-count")
+            gold_table = gr.Dataframe(
+                headers=GOLD_HEADERS,
+                datatype=["number", "str", "str", "str", "number", "number"],
+                interactive=False,
+                label="Proposed as gold (click a row to open the item)",
+                max_height=320,
+                wrap=True,
+                elem_id="hitl-review-gold",
+                elem_classes=["hitl-table"],
+            )
+            with gr.Row():
+                confirm_gold = gr.Button("Confirm the open item as gold", elem_id="hitl-review-gold-confirm")
+                decline_gold = gr.Button("Not gold", elem_id="hitl-review-gold-decline")
         with gr.Column(visible=False) as panel:
             header = safe_markdown(elem_id="hitl-review-header")
             with gr.Column(elem_classes=["hitl-box"]):
@@ -235,6 +272,29 @@ def build(service: Service) -> gr.Blocks:
                     accept_correction=int(data[correction] or 0) or None,
                 )
                 return [*_detail(review.item(user, current)), f"✓ Saved the adjudication of item {current}."]
+
+        def proposed(name, request: gr.Request):
+            with shown_errors():
+                found = service.workforce.gold_proposals(caller(service, request, "reviewer"), name or None)
+                return [_gold_rows(found), _gold_text(found)]
+
+        def decide(accept: bool):
+            def handler(name, current, request: gr.Request):
+                with shown_errors():
+                    user = caller(service, request, "reviewer")
+                    if current is None:
+                        raise gr.Error("Open a proposed item first (click it in the table of proposed gold).")
+                    said = service.workforce.decide_gold(user, current, accept)
+                    found = service.workforce.gold_proposals(user, name or None)
+                    return [_gold_rows(found), _gold_text(found), *_detail(review.item(user, current)), f"✓ {said}."]
+
+            return handler
+
+        gold_outputs = [gold_table, gold_text, *detail, status]
+        find_gold.click(proposed, campaign, [gold_table, gold_text], api_visibility="private")
+        gold_table.select(open_item, None, detail, api_visibility="private")
+        confirm_gold.click(decide(True), [campaign, item_id], gold_outputs, api_visibility="private")
+        decline_gold.click(decide(False), [campaign, item_id], gold_outputs, api_visibility="private")
 
         listed = [queue, counts, reason]
         page.load(load, None, [nav, campaign, *listed, *detail], api_visibility="private")

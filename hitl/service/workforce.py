@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from hitl.campaigns import get_campaign
+from hitl.campaigns import campaign_names, get_campaign
 from hitl.errors import Conflict, NotFound
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
@@ -85,10 +85,15 @@ class WorkforceService:
 
     # --- gold grows ---
 
-    def gold_proposals(self, caller: User, campaign: str, params: GoldParams = GoldParams()) -> list[GoldProposal]:
-        """Items of the campaign judged unanimously by competent raters, surest first, for a reviewer to confirm."""
+    def gold_proposals(
+        self, caller: User, campaign: str | None, params: GoldParams = GoldParams()
+    ) -> list[GoldProposal]:
+        """Items of the campaign (None: of every campaign, one after the other) judged unanimously by competent
+        raters, surest first, for a reviewer to confirm."""
         require(caller, "reviewer")
         params.validate()
+        if not campaign:
+            return [p for name in campaign_names(self.store) for p in self.gold_proposals(caller, name, params)]
         c = get_campaign(self.store, campaign)
         version = (review_version(self.store), gold.decisions_version(self.store))
         return self._gold.get((c.id, params), version, lambda: gold.proposals(self.store, c, params), "gold proposals")

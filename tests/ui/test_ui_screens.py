@@ -31,6 +31,7 @@ PAGES = [
     ("rate-empty", "/rate/?campaign=shots-done", "rita", "Nothing left for you", None),
     ("review", "/review/", "vera", "items to look at", None),
     ("review-item", "/review/?item={item}", "vera", "Adjudication", None),
+    ("review-gold", "/review/", "vera", "items to look at", "gold"),
     ("arena", "/arena/", "ada", "Press", "battle"),
     ("leaderboard", "/leaderboard/", "ada", "counted battle", None),
     ("leaderboard-oracle", "/leaderboard/", "ada", "counted battle", "oracle"),
@@ -58,7 +59,11 @@ def _seed(store) -> int:
         base, tuned = (register_model_version(conn, kind="policy", name=n) for n in ("shots-base", "shots-tuned"))
         pairs = []
         for i in range(12):
-            pid = add_prompt(conn, text=f"Screenshot question {i}: how do I write `code` that wraps?")
+            pid = add_prompt(
+                conn,
+                text=f"Screenshot question {i}: how do I write `code` that wraps?",
+                tags=["code" if i % 2 else "chat"],
+            )
             long = "```python\nprint('" + "a very long line of code " * 12 + "')\n```"
             rids = [
                 add_response(conn, prompt_id=pid, text=f"Short answer {i}.", model_version_id=base),
@@ -134,6 +139,10 @@ def test_every_page_fits_its_width_and_is_saved_for_a_look(site, browser, item_i
             elif action == "oracle":
                 page.get_by_label("Oracle").check()
                 page.wait_for_function("() => document.querySelector('#hitl-board').innerText.includes('shots-tuned')")
+            elif action == "gold":
+                page.get_by_text("Proposed gold", exact=True).click()
+                page.click("#hitl-review-gold-find")
+                page.wait_for_function("() => document.body.innerText.includes('proposed as gold')")
             elif action == "campaigns":
                 page.get_by_role("tab", name="Campaigns").click()
             page.wait_for_timeout(800)  # let plots and fonts settle before the picture
@@ -157,6 +166,9 @@ def _dashboard(page) -> None:
     assert "gold accuracy %" in raters and "sam" in raters and "0.5384" not in raters
     rounds = page.inner_text("#hitl-dashboard-rounds")
     assert "0.71 [0.55, 0.83] n=31" in rounds and "0.58 [0.46, 0.70] n=48" in rounds
+    tags = page.inner_text("#hitl-dashboard-tags")
+    assert "code" in tags and "chat" in tags and "n=" in tags
+    assert "sam" in page.inner_text("#hitl-dashboard-rater-tags")
 
 
 def _leaderboard(page) -> None:
