@@ -58,8 +58,15 @@ def _list(args) -> None:
 
 
 def _set_active(args, active: bool) -> None:
-    user = users.set_active(store_from(args), args.name, active)
-    console.print(f"{user.name} is now {'active' if user.active else 'disabled'}")
+    from hitl.workforce.skills import unheld_warning, user_skill_names
+
+    store = store_from(args)
+    user = users.set_active(store, args.name, active)
+    given_back = "" if user.active else " (items they held went back to the pool)"
+    console.print(f"{user.name} is now {'active' if user.active else 'disabled'}{given_back}")
+    warning = None if active else unheld_warning(store, user_skill_names(store, user.name))
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
 
 
 def _passwd(args) -> None:

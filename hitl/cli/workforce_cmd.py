@@ -164,6 +164,9 @@ def _skills(args) -> None:
     else:
         now = skills.user_skill_names(store, args.name)
     console.print(f"{args.name}: {', '.join(now) if now else 'no skills'}")
+    warning = skills.unheld_warning(store, args.remove) if args.remove else None
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
 
 
 def _rationale(args) -> None:

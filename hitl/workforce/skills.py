@@ -16,8 +16,8 @@ from sqlalchemy import delete, insert, select
 
 from hitl.errors import InvalidInput, NotFound
 from hitl.store import Store
-from hitl.store.schema import user_skills, users
-from hitl.workforce.rules import check_skill
+from hitl.store.schema import campaigns, user_skills, users
+from hitl.workforce.rules import check_skill, rules_from_json
 
 
 def skills_of(conn, user_id: int) -> set[str]:
@@ -52,6 +52,36 @@ def set_skills(store: Store, name: str, add: Iterable[str] = (), remove: Iterabl
         if remove:
             conn.execute(delete(user_skills).where(user_skills.c.user_id == uid, user_skills.c.skill.in_(remove)))
         return sorted((have | set(new)) - set(remove))
+
+
+def campaigns_needing(conn, skills: Iterable[str]) -> dict[str, list[str]]:
+    """skill -> the campaigns whose rules need it (skill map or escalation skill), for each of `skills`."""
+    wanted = set(skills)
+    out: dict[str, list[str]] = {}
+    for name, value in conn.execute(select(campaigns.c.name, campaigns.c.workforce).order_by(campaigns.c.name)):
+        rules = rules_from_json(value)
+        needed = set(rules.skills.values()) | ({rules.escalation_skill} if rules.escalation_skill else set())
+        for skill in sorted(needed & wanted):
+            out.setdefault(skill, []).append(name)
+    return out
+
+
+def unheld_warning(store: Store, skills: Iterable[str]) -> str | None:
+    """A warning when some of `skills` (just removed from someone, say) are needed by a campaign's rules and no
+    active user holds them any more: those items reach nobody until someone has the skill. None when all is well.
+    Removing a skill is never refused (a wrong or stale skill must be removable at once); it is said out loud."""
+    with store.read() as conn:
+        needing = campaigns_needing(conn, skills)
+        holders = skill_holders(conn, needing)
+    gone = {skill: names for skill, names in needing.items() if holders[skill] == 0}
+    if not gone:
+        return None
+    parts = [f"{skill!r} (campaign(s) {', '.join(names)})" for skill, names in gone.items()]
+    first = next(iter(gone))
+    return (
+        f"no active user holds {', '.join(parts)} any more: the items routed by it reach nobody until someone has "
+        f"it (hitl workforce skills NAME --add {first})"
+    )
 
 
 def skill_holders(conn, skills: Iterable[str]) -> dict[str, int]:

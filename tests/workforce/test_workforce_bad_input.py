@@ -53,6 +53,14 @@ def test_bad_rules_at_the_cli_exit_1_naming_the_fix_and_change_nothing(db, capsy
     code, out, _ = _run(capsys, "workforce", "rules", "work", "--json", "--db", db)
     rules = json.loads(out)["rules"]
     assert code == 0 and (rules["min_seconds"], rules["qualification_items"], rules["skills"]) == (0.0, 0, {})
+    code, _, err = _run(capsys, "workforce", "skills", "sim-0", "--add", "medical", "--db", db)
+    assert code == 0
+    assert _run(capsys, "workforce", "rules", "work", "--skill-map", "med=medical", "--db", db)[0] == 0
+    code, out, _ = _run(capsys, "workforce", "skills", "sim-0", "--remove", "medical", "--db", db)
+    assert code == 0 and "no active user holds 'medical' (campaign(s) work) any more" in " ".join(out.split())
+    assert _run(capsys, "workforce", "skills", "sim-1", "--add", "medical", "--db", db)[0] == 0
+    code, out, _ = _run(capsys, "users", "disable", "sim-1", "--db", db)
+    assert code == 0 and "no active user holds 'medical' (campaign(s) work) any more" in " ".join(out.split())
     code, _, err = _run(
         capsys, "route", "curve", "--campaign", "work", "--oracle", "rule:contains=correct", "--thresholds", "1.5",
         "--db", db,
@@ -112,3 +120,19 @@ def test_a_rater_disabled_mid_lease_records_nothing_and_the_item_returns_at_once
         assert conn.execute(select(judgments.c.id)).first() is None
         assert conn.execute(select(leases.c.state).where(leases.c.token == a.lease_token)).scalar() == "released"
     assert next_item(store, other, c).item_id == a.item_id
+
+
+def test_removing_the_last_holder_s_routed_skill_is_said_out_loud(store, make_campaign, make_user):
+    from hitl.workforce.manage import set_rules
+    from hitl.workforce.skills import set_skills, unheld_warning
+
+    c = make_campaign()
+    alice, bob = make_user(), make_user()
+    set_skills(store, alice.name, add=["medical", "legal"])
+    set_skills(store, bob.name, add=["medical"])
+    set_rules(store, c.name, skills={"med": "medical"})
+    assert set_skills(store, alice.name, remove=["medical", "legal"]) == []  # never refused
+    assert unheld_warning(store, ["medical", "legal"]) is None  # bob still has it; no campaign needs legal
+    set_skills(store, bob.name, remove=["medical"])
+    warning = unheld_warning(store, ["medical"])
+    assert f"no active user holds 'medical' (campaign(s) {c.name}) any more" in warning
