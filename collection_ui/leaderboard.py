@@ -1,27 +1,45 @@
-"""The leaderboard page: Bradley-Terry ratings with bootstrap 95% intervals (models whose intervals overlap share a
-rank) and the win-rate heatmap of one judge at a time (human votes, reward-model or oracle judged battles), and
-the policy comparisons: every `hitl eval-policy` run and every loop round's new-vs-base evaluation, with intervals.
+"""The leaderboard page: raw and style-controlled Bradley-Terry ratings side by side with bootstrap 95% intervals
+(a toggle picks which one orders the board, its rank intervals and verdicts), the style coefficients (how much the
+judges reward length, lists, headers, bold, code), a verdict per adjacent pair and the battles that would separate
+the pairs not yet separated, a board per prompt category, and the win-rate heatmap of one judge at a time (human
+votes, reward-model or oracle judged battles); then the policy comparisons: every `hitl eval-policy` run and every
+loop round's new-vs-base evaluation, with intervals.
 
     hitl serve    # then http://127.0.0.1:7860/leaderboard/
 
-The numbers come from hitl.ratings / hitl.winrate through the service; this page only draws them. The bootstrap
+The numbers come from hitl.leaderboard_report / hitl.winrate through the service (drawn once per change of the
+battles); this page only draws them. The bootstrap
 resamples are an advanced setting with the CLI's default (hitl.stats.BOOTSTRAP_ROUNDS).
 """
-
-import math
 
 import gradio as gr
 
 from collection_ui.charts import heatmap_figure
 from collection_ui.common import caller, nav_markdown, page_blocks, safe_markdown, shown_errors
-from hitl.ratings import MAX_ROUNDS, shared_ranks
+from hitl.leaderboard_report import MIN_BATTLES_TO_RANK, ModelRow, Report, interval_text
+from hitl.ratings import MAX_ROUNDS
 from hitl.service import Service
 from hitl.service.arena import Board
 from hitl.service.comparisons import ComparisonRow
 from hitl.stats import BOOTSTRAP_ROUNDS, format_rate
 
 JUDGES = (("human", "Human votes"), ("reward", "Reward model"), ("oracle", "Oracle"))
-RATING_HEADERS = ["rank", "model", "rating", "95% interval", "battles", "wins", "losses", "ties"]
+VIEWS = (("raw", "Raw"), ("style", "Style-controlled"))
+RATING_HEADERS = [
+    "rank",
+    "model",
+    "rating",
+    "95% interval",
+    "style-controlled",
+    "95% interval ",  # Gradio needs distinct headers
+    "battles",
+    "wins",
+    "losses",
+    "ties",
+]
+CATEGORY_HEADERS = ["rank", "model", "rating", "95% interval", "battles", "wins", "losses", "ties"]
+COEFFICIENT_HEADERS = ["style feature", "coefficient [95% CI]", "rating points", "1 sd", "n"]
+ALL_PROMPTS = "All prompts"
 COMPARISON_HEADERS = [
     "A",
     "B",
@@ -40,40 +58,88 @@ NO_BATTLES = {
 }
 
 
-def _interval(low: float, high: float) -> str:
-    return "–" if math.isnan(low) else f"{low:.0f} – {high:.0f}"
-
-
 def _heatmap(board: Board):
     """The board's win-rate heatmap (model names are labels, never mathtext: collection_ui.charts)."""
     return heatmap_figure(board.models, board.win_rates, board.counts)
 
 
-# Below this many battles a bootstrap interval says nothing (a single battle resamples to itself): no ranking.
-MIN_BATTLES_TO_RANK = 10
-
-
-def _summary(board: Board) -> str:
+def _summary(board: Board, report: Report) -> str:
     if not board.n_battles:
         return NO_BATTLES[board.judge]
+    view = "style-controlled" if report.view == "style" else "raw"
     text = (
         f"**{board.n_battles} counted battle{'' if board.n_battles == 1 else 's'}** · ratings on the Elo scale "
-        "(mean 1000; +100 = 64% expected wins) · models whose 95% intervals overlap share a rank"
+        f"(mean 1000; +100 = 64% expected wins) · ordered by the **{view}** rating · ranks are 95% intervals that "
+        "hold for every model at once"
     )
     if board.n_battles < MIN_BATTLES_TO_RANK:
-        text += f"\n\n⚠ Fewer than {MIN_BATTLES_TO_RANK} battles: too few to separate the models, so all share rank 1."
+        text += f"\n\n⚠ Fewer than {MIN_BATTLES_TO_RANK} battles: too few to separate the models, so no ranking yet."
+    for note in report.notes:
+        text += f"\n\n{note}"
     return text
 
 
-def _board_outputs(board: Board) -> list:
-    ranks = shared_ranks(board.ratings)
-    if board.n_battles < MIN_BATTLES_TO_RANK:
-        ranks = [1] * len(ranks)
-    rows = [
-        [rank, r.model, round(r.rating), _interval(r.low, r.high), r.battles, r.wins, r.losses, r.ties]
-        for rank, r in zip(ranks, board.ratings, strict=True)
+def _number(x: float | None) -> str | int:
+    return "–" if x is None else round(x)
+
+
+def _rating_rows(rows: list[ModelRow], style: bool = True) -> list[list]:
+    out = []
+    for m in rows:
+        row = [m.rank, m.model, _number(m.rating), interval_text(m.low, m.high, m.rated)]
+        if style:
+            row += [_number(m.style_rating), interval_text(m.style_low, m.style_high, m.style_rating is not None)]
+        out.append([*row, m.battles, m.wins, m.losses, m.ties])
+    return out
+
+
+def _coefficient_rows(report: Report) -> list[list]:
+    return [
+        [c.feature, format_rate(c.coefficient, c.low, c.high), round(c.elo), f"{c.sd:.2f}", c.n]
+        for c in report.coefficients
     ]
-    return [_summary(board), rows, _heatmap(board)]
+
+
+def _verdicts(report: Report) -> str:
+    if not report.verdicts:
+        return ""
+    lines = ["#### Verdicts (adjacent pairs, 95%, corrected for the number of pairs)"]
+    lines += [f"- {v.text}" for v in report.verdicts]
+    if report.plans:
+        lines.append("\n#### Battles that would separate them")
+        lines += [f"- {p.text}" for p in report.plans]
+    return "\n".join(lines)
+
+
+def _category_outputs(report: Report, chosen: str) -> list:
+    """The category picker's choices and the chosen category's message and table (empty under too few battles)."""
+    tags = [c.tag for c in report.categories]
+    choices = [ALL_PROMPTS, *tags]
+    value = chosen if chosen in choices else ALL_PROMPTS
+    if value == ALL_PROMPTS:
+        text = (
+            "Pick a prompt category (from prompt tags) to see its own board and the battles behind it."
+            if tags
+            else "No tagged prompts have battles yet: tag prompts (`hitl import prompts FILE --tag TAG`, or `tags` "
+            "in each record) to get a board per category."
+        )
+        if report.hidden_categories:
+            text += f" {report.hidden_categories} more categories with fewer battles are not shown."
+        return [gr.update(choices=choices, value=value), text, gr.update(value=[], visible=False)]
+    board = next(c for c in report.categories if c.tag == value)
+    rows = _rating_rows(board.rows, style=False)
+    return [gr.update(choices=choices, value=value), board.message, gr.update(value=rows, visible=bool(rows))]
+
+
+def _board_outputs(board: Board, report: Report, category: str) -> list:
+    return [
+        _summary(board, report),
+        _rating_rows(report.rows),
+        gr.update(value=_coefficient_rows(report), visible=bool(report.coefficients)),
+        _verdicts(report),
+        *_category_outputs(report, category),
+        _heatmap(board),
+    ]
 
 
 def _comparison_rows(rows: list[ComparisonRow]) -> list[list]:
@@ -88,12 +154,20 @@ def _comparison_rows(rows: list[ComparisonRow]) -> list[list]:
 
 def build(service: Service) -> gr.Blocks:
     titles = {title: judge for judge, title in JUDGES}
+    views = {title: view for view, title in VIEWS}
 
     with page_blocks("leaderboard") as page:
         nav = safe_markdown(elem_classes=["hitl-nav"])
-        # A picker rather than tabs: it wraps on a phone, where tabs would hide behind an overflow menu.
+        # Pickers rather than tabs: they wrap on a phone, where tabs would hide behind an overflow menu.
         judge = gr.Radio(
             label="Battles judged by", choices=list(titles), value=JUDGES[0][1], elem_id="hitl-board-judge"
+        )
+        view = gr.Radio(
+            label="Order by",
+            choices=list(views),
+            value=VIEWS[0][1],
+            info="Style-controlled: the rating with answer length and markdown (lists, headers, bold, code) equal",
+            elem_id="hitl-board-view",
         )
         summary = safe_markdown(elem_id="hitl-board-summary")
         ratings = gr.Dataframe(
@@ -101,6 +175,24 @@ def build(service: Service) -> gr.Blocks:
             interactive=False,
             label="Ratings",
             elem_id="hitl-board",
+            elem_classes=["hitl-table"],
+        )
+        verdicts = safe_markdown(elem_id="hitl-board-verdicts")
+        coefficients = gr.Dataframe(
+            headers=COEFFICIENT_HEADERS,
+            interactive=False,
+            label="What the judges reward: log-odds of winning per standard deviation of the style difference",
+            elem_id="hitl-board-style",
+            elem_classes=["hitl-table"],
+        )
+        gr.Markdown("### Categories")
+        category = gr.Radio(label="Prompt category", choices=[ALL_PROMPTS], value=ALL_PROMPTS, elem_id="hitl-category")
+        category_summary = safe_markdown(elem_id="hitl-category-summary")
+        category_board = gr.Dataframe(
+            headers=CATEGORY_HEADERS,
+            interactive=False,
+            label="Category ratings",
+            elem_id="hitl-category-board",
             elem_classes=["hitl-table"],
         )
         heatmap = gr.Plot(label="Win rates", show_label=False)
@@ -125,22 +217,26 @@ def build(service: Service) -> gr.Blocks:
                 step=100,
             )
             refresh = gr.Button("Refresh")
-        outputs = [summary, ratings, heatmap, comparisons]
+        outputs = [summary, ratings, coefficients, verdicts, category, category_summary, category_board, heatmap]
+        inputs = [judge, view, category, rounds]
 
-        def everything(user, title, n) -> list:
-            board = service.arena.board(user, titles.get(title, "human"), rounds=int(n))
-            return [*_board_outputs(board), _comparison_rows(service.comparisons.rows(user, int(n)))]
+        def everything(user, judge_title, view_title, chosen, n) -> list:
+            name = titles.get(judge_title, "human")
+            board = service.arena.board(user, name, rounds=int(n))
+            report = service.arena.report(user, name, rounds=int(n), view=views.get(view_title, "raw"))
+            return [*_board_outputs(board, report, chosen), _comparison_rows(service.comparisons.rows(user, int(n)))]
 
-        def load(title, n, request: gr.Request):
+        def load(judge_title, view_title, chosen, n, request: gr.Request):
             with shown_errors():
                 user = caller(service, request, "rater")
-                return [nav_markdown(user, "leaderboard"), *everything(user, title, n)]
+                return [nav_markdown(user, "leaderboard"), *everything(user, judge_title, view_title, chosen, n)]
 
-        def again(title, n, request: gr.Request):
+        def again(judge_title, view_title, chosen, n, request: gr.Request):
             with shown_errors():
-                return everything(caller(service, request, "rater"), title, n)
+                return everything(caller(service, request, "rater"), judge_title, view_title, chosen, n)
 
-        page.load(load, [judge, rounds], [nav, *outputs], api_visibility="private")
-        judge.input(again, [judge, rounds], outputs, api_visibility="private")
-        refresh.click(again, [judge, rounds], outputs, api_visibility="private")
+        page.load(load, inputs, [nav, *outputs, comparisons], api_visibility="private")
+        for control in (judge, view, category):
+            control.input(again, inputs, [*outputs, comparisons], api_visibility="private")
+        refresh.click(again, inputs, [*outputs, comparisons], api_visibility="private")
     return page

@@ -218,7 +218,9 @@ def _rows(
     return rows
 
 
-def _plans(verdicts: list[Verdict], records: Sequence[BattleRecord], ratings: dict[str, float]) -> list[PairPlan]:
+def _plans(
+    verdicts: list[Verdict], records: Sequence[BattleRecord], ratings: dict[str, float], controlled: bool
+) -> list[PairPlan]:
     """The planner for every adjacent pair the board cannot separate yet."""
     plans = []
     for v in verdicts:
@@ -228,7 +230,7 @@ def _plans(verdicts: list[Verdict], records: Sequence[BattleRecord], ratings: di
         meets = [r for r in records if {r.model_a, r.model_b} == {a, b}]
         points = sum(r.outcome if r.model_a == a else 1.0 - r.outcome for r in meets)
         implied = 1.0 / (1.0 + 10.0 ** ((ratings[b] - ratings[a]) / SCALE))
-        plans.append(pair_plan(a, b, points, len(meets), implied_rate=implied))
+        plans.append(pair_plan(a, b, points, len(meets), implied_rate=implied, controlled=controlled))
     return plans
 
 
@@ -290,12 +292,14 @@ def report(draws: Draws, rounds: int = 1000, view: str = "raw") -> Report:
         message = f"{n} battles"
     notes = []
     if style.skipped and n:
-        notes.append(f"style features with no variation in these battles (not fitted): {', '.join(style.skipped)}")
+        notes.append(
+            f"style features that never differ in these battles (nothing to control): {', '.join(style.skipped)}"
+        )
     if style.confounded:
         notes.append(
-            f"{', '.join(style.confounded)} nearly follows from which models met (one writes longer than the other in "
-            "almost every battle): its effect and the models' cannot be told apart, so the style-controlled ratings "
-            "are less certain than their intervals say"
+            f"not controlled: {', '.join(style.confounded)}. It nearly follows from which models met (e.g. one "
+            "model's answers are longer than the other's in almost every battle), so its effect cannot be told apart "
+            "from the models' and the style-controlled rating leaves it in"
         )
     categories = [_category(tag, entry, records, draws.known) for tag, entry in draws.categories.items()]
     return Report(
@@ -306,7 +310,7 @@ def report(draws: Draws, rounds: int = 1000, view: str = "raw") -> Report:
         coefficients=style.coefficients,
         skipped_features=style.skipped,
         verdicts=verdicts,
-        plans=_plans(verdicts, records, ratings),
+        plans=_plans(verdicts, records, ratings, controlled=view == "style"),
         categories=categories,
         hidden_categories=draws.hidden_categories,
         critical_value=c,

@@ -163,9 +163,16 @@ class PairPlan:
     text: str
 
 
-def pair_plan(a: str, b: str, points_a: float, n: int, implied_rate: float | None = None) -> PairPlan:
-    """The sample-size planner for one pair. Without head-to-head battles the rate the ratings imply is used."""
-    if n > 0:
+def pair_plan(
+    a: str, b: str, points_a: float, n: int, implied_rate: float | None = None, controlled: bool = False
+) -> PairPlan:
+    """The sample-size planner for one pair. Without head-to-head battles the rate the ratings imply is used; with
+    `controlled` (a style-controlled board) always that rate: the raw head-to-head rate still holds the style."""
+    if controlled and implied_rate is not None:
+        rate = implied_rate
+        source = f"at the style-controlled rate {rate:.2f} ({n} battles between them so far)"
+        points_a = rate * n
+    elif n > 0:
         rate = points_a / n
         source = f"at the observed rate {rate:.2f} (n={n})"
     elif implied_rate is not None:

@@ -20,7 +20,6 @@ them), and with one seed the first r rows of a larger draw are the draw of r rou
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -110,12 +109,14 @@ def _newton(
 
 @dataclass(frozen=True)
 class StyleFit:
-    """Log-strengths (theta, mean 0) of `models`, style coefficients gamma (log-odds per sd) of `features`."""
+    """Log-strengths (theta, mean 0) of `models`, style coefficients gamma (log-odds per sd) of `features`, and the
+    features left out because the pairing of models decides them (`confounded_features`)."""
 
     models: list[str]
     theta: np.ndarray
     features: list[str]
     gamma: np.ndarray
+    confounded: list[str] = field(default_factory=list)
 
     def ratings(self) -> dict[str, float]:
         """Elo-scale style-controlled ratings, mean 1000."""
@@ -164,14 +165,17 @@ def fit_style(
     _check(model_a, model_b, outcomes, diffs)
     models = sorted(set(model_a) | set(model_b))
     z, sd = standardise(diffs)
-    kept = [i for i in range(z.shape[1]) if sd[i] > 0]
+    # A feature that the pairing of models decides cannot be told apart from the models: fitting it would let the
+    # priors choose who gets the credit (style, whose prior is weaker), so it is reported and left out instead.
+    confounded = confounded_features(model_a, model_b, diffs, features)
+    kept = [i for i in range(z.shape[1]) if sd[i] > 0 and features[i] not in confounded]
     design = _design(model_a, model_b, z[:, kept], models)
     y = np.asarray(outcomes, dtype=float)
     if not len(y):
-        return StyleFit([], np.zeros(0), [features[i] for i in kept], np.zeros(len(kept)))
+        return StyleFit([], np.zeros(0), [features[i] for i in kept], np.zeros(len(kept)), confounded)
     beta = _newton(design, y, np.ones((1, len(y))), _ridges(len(models), len(kept), ridge))[0]
     theta = beta[: len(models)]
-    return StyleFit(models, theta - theta.mean(), [features[i] for i in kept], beta[len(models) :])
+    return StyleFit(models, theta - theta.mean(), [features[i] for i in kept], beta[len(models) :], confounded)
 
 
 def bootstrap_style(
@@ -195,7 +199,7 @@ def bootstrap_style(
         return fit, np.empty((0, m)), np.empty((0, k))
     diffs = np.asarray(diffs, dtype=float).reshape(n, len(features))
     z, sd = standardise(diffs)
-    design = _design(model_a, model_b, z[:, sd > 0], fit.models)
+    design = _design(model_a, model_b, z[:, [features.index(f) for f in fit.features]], fit.models)
     y = np.asarray(outcomes, dtype=float)
     rng = np.random.default_rng(seed)
     per_slice = max(1, _FIT_CELLS // (n * (m + k)))
@@ -247,13 +251,12 @@ class StyleBoard:
     coefficient_samples: np.ndarray  # (rounds, fitted features)
     fit: StyleFit
     sd: dict[str, float]  # one standard deviation of each feature's normalised difference
-    skipped: list[str]  # features with no spread in these battles (not fitted)
-    confounded: list[str] = field(default_factory=list)  # features the pairing of models nearly decides
+    skipped: list[str]  # features with no difference (or no spread) in these battles: nothing to fit
+    confounded: list[str]  # features the pairing of models decides: not controlled (fit.confounded)
 
     def at(self, rounds: int) -> StyleBoard:
         """The same board with intervals from the first `rounds` resamples (the draw of `rounds` rounds)."""
-        board = _board(self.fit, self.samples[:rounds], self.coefficient_samples[:rounds], self.n_battles, self.sd)
-        return dataclasses.replace(board, confounded=self.confounded)
+        return _board(self.fit, self.samples[:rounds], self.coefficient_samples[:rounds], self.n_battles, self.sd)
 
 
 def _percentiles(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -282,7 +285,8 @@ def _board(fit: StyleFit, samples: np.ndarray, coef_samples: np.ndarray, n: int,
         coefficient_samples=coef_samples,
         fit=fit,
         sd=sd,
-        skipped=[f for f in STYLE_FEATURES if f not in fit.features],
+        skipped=[f for f in STYLE_FEATURES if f not in fit.features and f not in fit.confounded],
+        confounded=list(fit.confounded),
     )
 
 
@@ -306,8 +310,7 @@ def style_board(
         model_a, model_b, outcomes, diffs, rounds=rounds, seed=seed, ridge=ridge
     )
     sd = standardise(diffs)[1] if n else np.zeros(len(STYLE_FEATURES))
-    board = _board(fit, samples, coef_samples, n, dict(zip(STYLE_FEATURES, sd.tolist(), strict=True)))
-    return dataclasses.replace(board, confounded=confounded_features(model_a, model_b, diffs))
+    return _board(fit, samples, coef_samples, n, dict(zip(STYLE_FEATURES, sd.tolist(), strict=True)))
 
 
 # Above this share of a feature's variance explained by which models met, its effect and the models' cannot be told

@@ -14,29 +14,32 @@ PADDING = "\n\nMore detail: " + "and so on " * 40
 
 
 def seed_length_battles(store, n: int = 80, seed: int = 0) -> None:
-    """`wordy` answers long, `brief` short, `idle` has answers but no battles; the longer answer mostly wins.
-    Prompts alternate between the tags 'code' and 'chat'."""
+    """`wordy` mostly answers long (80% of prompts), `brief` mostly short (long on 20%), `idle` has answers but no
+    battles; the longer answer wins 80% of battles, equal lengths are a coin flip, so only length matters. Prompts
+    alternate between the tags 'code' and 'chat'."""
     rng = random.Random(seed)
     with store.write() as conn:
         ids = {m: register_model_version(conn, kind="policy", name=m) for m in ("wordy", "brief", "idle")}
         for i in range(n):
             pid = add_prompt(conn, text=f"leaderboard prompt {i}", tags=["code" if i % 2 else "chat"])
             for m, mid in ids.items():
-                text = f"{m} answers {i}." + (PADDING if m == "wordy" else "")
+                padded = rng.random() < (0.8 if m == "wordy" else 0.2)
+                text = f"{m} answers {i}." + (PADDING if padded else "")
                 add_response(conn, prompt_id=pid, text=text, model_version_id=mid)
     with store.read() as conn:
         rows = conn.execute(
-            select(responses.c.id, responses.c.prompt_id, responses.c.model_version_id).where(
+            select(responses.c.id, responses.c.prompt_id, responses.c.model_version_id, responses.c.text).where(
                 responses.c.model_version_id.in_(ids.values())
             )
         ).all()
-    by_prompt: dict[int, dict[int, int]] = {}
-    for rid, pid, mid in rows:
-        by_prompt.setdefault(pid, {})[mid] = rid
+    by_prompt: dict[int, dict[int, tuple[int, int]]] = {}
+    for rid, pid, mid, text in rows:
+        by_prompt.setdefault(pid, {})[mid] = (rid, len(text))
     for pid in sorted(by_prompt):
         answers = by_prompt[pid]
-        wordy, brief = answers[ids["wordy"]], answers[ids["brief"]]
-        a, b = (wordy, brief) if rng.random() < 0.5 else (brief, wordy)
-        wordy_wins = rng.random() < 0.8
-        outcome = "a" if (a == wordy) == wordy_wins else "b"
-        record_battle(store, a, b, outcome, judge="human")
+        a, b = answers[ids["wordy"]], answers[ids["brief"]]
+        if rng.random() < 0.5:  # either side may be shown first
+            a, b = b, a
+        # The longer answer wins 80% of the time; equal lengths are a coin flip.
+        a_wins = rng.random() < 0.5 if a[1] == b[1] else (a[1] > b[1]) == (rng.random() < 0.8)
+        record_battle(store, a[0], b[0], "a" if a_wins else "b", judge="human")

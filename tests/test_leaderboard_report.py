@@ -14,14 +14,15 @@ PLAIN = (300, 0, 0, 0, 0)
 
 
 def _records(n: int, seed: int = 0, length_bias: bool = False) -> list[BattleRecord]:
-    """`big` is truly strong; `long` writes twice as long as anyone and wins by length only when length_bias."""
+    """`big` is truly strong; `long` writes twice as long as anyone on average (every answer's length varies, so
+    length and model are not the same thing) and wins by length only when length_bias."""
     rng = random.Random(seed)
     strength = {"big": 1.6, "mid": 0.0, "long": 0.0, "small": -1.0}
     out = []
     for k in range(n):
         a, b = rng.sample(sorted(strength), 2)
-        la, lb = (600 if m == "long" else 300 for m in (a, b))
-        logit = strength[a] - strength[b] + (1.0 * (la > lb) - 1.0 * (lb > la) if length_bias else 0.0)
+        la, lb = (int((600 if m == "long" else 300) * rng.uniform(0.4, 1.6)) for m in (a, b))
+        logit = strength[a] - strength[b] + (3.0 * (la - lb) / (la + lb) if length_bias else 0.0)
         outcome = 1.0 if rng.random() < 1 / (1 + math.exp(-logit)) else 0.0
         tags = ("code",) if k % 2 else ("chat", "hard")
         out.append(BattleRecord(a, b, outcome, (la, k % 3, 0, 0, 0), (lb, 0, 0, 0, 0), tags))

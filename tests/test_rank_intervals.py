@@ -91,6 +91,8 @@ def test_pair_plan_reports_the_rate_with_its_interval_and_n():
     assert pair_plan("a", "b", 0, 0, implied_rate=0.7).more == battles_to_separate(0.7, 0)
     assert pair_plan("a", "b", 0, 0).more is None
     assert "even" in pair_plan("a", "b", 5, 10).text
+    styled = pair_plan("a", "b", 30, 40, implied_rate=0.6, controlled=True)  # the raw 0.75 still holds the style
+    assert styled.rate == 0.6 and styled.more == 53 and "style-controlled rate 0.60" in styled.text
 
 
 def test_wilson():
