@@ -1,8 +1,9 @@
-"""Collection statistics from the store: judgment rows for `hitl.quality`, throughput per calendar hour, queue
-depth; and how every page and command shows a rate (`format_rate`: value, 95% interval, n; `win_verdict`) with
-the one default of bootstrap resamples (`BOOTSTRAP_ROUNDS`).
+"""Collection statistics from the store: judgment rows for `hitl.quality` (with their prompts' tags), throughput
+per calendar hour, queue depth, quality by prompt tag as plain rows (`tag_tables`); and how every page and command
+shows a rate (`format_rate`: value, 95% interval, n; `win_verdict`) with the one default of bootstrap resamples
+(`BOOTSTRAP_ROUNDS`).
 
-    hitl stats --campaign demo
+    hitl stats --campaign demo --by-tag
 
 The dashboard and `hitl stats` both call these; the metrics themselves are pure functions in hitl.quality.
 """
