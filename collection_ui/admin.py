@@ -172,6 +172,13 @@ def _campaign_form() -> dict:
         max_length=100_000,
         elem_id="hitl-campaign-guidelines",
     )
+    aspects = gr.Textbox(
+        label="Aspects scored 0-4 per response, comma-separated (optional; e.g. helpfulness,correctness,verbosity)",
+        value=new["aspects"],
+        max_lines=1,
+        max_length=300,
+        elem_id="hitl-campaign-aspects",
+    )
     return {
         "name": name,
         "guidelines": guidelines,
@@ -183,6 +190,7 @@ def _campaign_form() -> dict:
         "allow_both_bad": bad,
         "require_rationale": why,
         "show_prelabel": hint,
+        "aspects": aspects,
     }
 
 

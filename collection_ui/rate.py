@@ -16,7 +16,7 @@ import gradio as gr
 
 from collection_ui.common import caller, nav_markdown, page_blocks, prompt_markdown, safe_markdown, shown_errors
 from collection_ui.shortcuts import KEY_HELP, KEY_OF_CHOICE
-from hitl.config import FLAGS
+from hitl.config import ASPECT_MAX, FLAGS, MAX_ASPECTS
 from hitl.errors import HitlError
 from hitl.service import Service
 from hitl.service.outlook import Outlook
@@ -44,6 +44,8 @@ class RateView:
     heads: tuple[gr.Markdown, ...]
     responses: tuple[gr.Markdown, ...]
     ranks: tuple[gr.Radio, ...]
+    # Per response (A, B, ...) MAX_ASPECTS score pickers, shown for the campaign's aspects only: aspects[i][k].
+    aspects: tuple[tuple[gr.Radio, ...], ...]
     columns: tuple[gr.Column, ...]
     choice: gr.Radio
     ranking: gr.Textbox
@@ -69,6 +71,7 @@ class RateView:
             *self.heads,
             *self.responses,
             *self.ranks,
+            *self.aspect_pickers,
             *self.columns,
             self.choice,
             self.ranking,
@@ -82,6 +85,13 @@ class RateView:
             self.submit,
             self.skip,
         ]
+
+    @property
+    def aspect_pickers(self) -> list[gr.Radio]:
+        return [picker for per_response in self.aspects for picker in per_response]
+
+
+ASPECT_CHOICES = [str(k) for k in range(ASPECT_MAX + 1)]
 
 
 def _progress_text(p: Progress) -> str:
@@ -139,6 +149,19 @@ def render(
         view.ranking: gr.update(value=""),
         **{rank: gr.update(value=None) for rank in view.ranks},
     }
+    names = list(item.campaign.aspects) if item is not None else []
+    n_shown = len(item.responses) if item is not None else 0
+    common.update(
+        {
+            picker: gr.update(
+                visible=i < n_shown and k < len(names),
+                label=f"{names[k]} of {LABELS[i]} (0-{ASPECT_MAX})" if k < len(names) else "",
+                value=None,
+            )
+            for i, per_response in enumerate(view.aspects)
+            for k, picker in enumerate(per_response)
+        }
+    )
     if item is None:
         return {
             **common,
@@ -183,6 +206,11 @@ def render(
     }
 
 
+def aspect_scores(view: RateView, data: dict, names: tuple[str, ...]) -> list[dict[str, str | None]]:
+    """Per shown response, the picked score of each of the campaign's aspects (None where none was picked)."""
+    return [{name: data[per_response[k]] for k, name in enumerate(names)} for per_response in view.aspects]
+
+
 def layout() -> RateView:
     """The rate page's components, laid out in the current Blocks."""
     nav = safe_markdown(elem_classes=["hitl-nav"])
@@ -199,7 +227,7 @@ def layout() -> RateView:
         with gr.Column(elem_classes=["hitl-box"]):
             gr.Markdown("#### Prompt")
             prompt = safe_markdown(elem_id="hitl-prompt")
-        columns, heads, responses, ranks = [], [], [], []
+        columns, heads, responses, ranks, aspects = [], [], [], [], []
         with gr.Row(equal_height=False):
             for i in range(MAX_RESPONSES):
                 letter = LABELS[i].lower()
@@ -212,6 +240,18 @@ def layout() -> RateView:
                             choices=[],
                             visible=False,
                             elem_id=f"hitl-rank-{letter}",
+                        )
+                    )
+                    # Scores on the campaign's aspects (optional): hidden unless it has some.
+                    aspects.append(
+                        tuple(
+                            gr.Radio(
+                                choices=ASPECT_CHOICES,
+                                visible=False,
+                                elem_id=f"hitl-aspect-{letter}-{k}",
+                                elem_classes=["hitl-aspect"],
+                            )
+                            for k in range(MAX_ASPECTS)
                         )
                     )
                 columns.append(column)
@@ -244,6 +284,7 @@ def layout() -> RateView:
         heads=tuple(heads),
         responses=tuple(responses),
         ranks=tuple(ranks),
+        aspects=tuple(aspects),
         columns=tuple(columns),
         choice=choice,
         ranking=ranking,
@@ -325,6 +366,7 @@ def build(service: Service) -> gr.Blocks:
                         flags=data[view.flags] or [],
                         rationale=data[view.rationale] or "",
                         correction=data[view.correction] or "",
+                        aspects=aspect_scores(view, data, rating.campaign(user, data[view.campaign]).aspects),
                     )
                 except HitlError as exc:
                     return note(f"⚠ Not saved: {exc}")
@@ -341,6 +383,7 @@ def build(service: Service) -> gr.Blocks:
         page.load(load, None, [view.nav, view.campaign, *outputs], api_visibility="private")
         view.campaign.input(change_campaign, view.campaign, outputs, api_visibility="private")
         answer = {view.lease, view.campaign, view.choice, view.ranking, view.flags, view.rationale, view.correction}
-        view.submit.click(send, answer | set(view.ranks), outputs, trigger_mode="once", api_visibility="private")
+        sent = answer | set(view.ranks) | set(view.aspect_pickers)
+        view.submit.click(send, sent, outputs, trigger_mode="once", api_visibility="private")
         view.skip.click(give_back, [view.lease, view.campaign], outputs, trigger_mode="once", api_visibility="private")
     return page

@@ -30,7 +30,17 @@ QUEUE_HEADERS = [
     "adjudicated",
 ]
 QUEUE_TYPES = ["number", "str", "str", "number", "number", "str", "str", "number", "str"]
-JUDGMENT_HEADERS = ["judgment", "rater", "answer", "flags", "rationale", "correction", "seconds", "saw first"]
+JUDGMENT_HEADERS = [
+    "judgment",
+    "rater",
+    "answer",
+    "flags",
+    "rationale",
+    "correction",
+    "seconds",
+    "saw first",
+    "aspects (0-4)",
+]
 SORT_LABELS = {
     "newest": "newest items first",
     "oldest": "waiting longest first",
@@ -113,6 +123,7 @@ def _detail(r: ItemReview) -> list:
             j.correction or "",
             "" if j.seconds is None else round(j.seconds, 1),
             j.first_shown,
+            j.aspects,
         ]
         for j in r.judgments
     ]

@@ -9,6 +9,7 @@ Every field carries `metadata={"help": ...}` which the CLI turns into `--help` t
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,10 @@ from hitl.store.schema import ITEM_KINDS
 T = TypeVar("T")
 
 FLAGS = ("unsafe", "factually_wrong", "off_topic", "unsure")
+# Multi-attribute ratings: each response scored 0..ASPECT_MAX on a campaign's named aspects (Likert, as HelpSteer2).
+ASPECT_MAX = 4
+MAX_ASPECTS = 5  # HelpSteer2 has five: helpfulness, correctness, coherence, complexity, verbosity
+_ASPECT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 DEFAULT_MAX_TEXT_BYTES = 200_000
 
 
@@ -48,6 +53,17 @@ class CampaignSettings:
     show_prelabel: bool = field(
         default=False, metadata={"help": "Show the reward model's pre-label as a hint on the rate page."}
     )
+    aspects: str = field(
+        default="",
+        metadata={
+            "help": "Aspects raters may score each response on besides the preference, comma-separated, 0-4 each "
+            "(e.g. helpfulness,correctness,coherence,complexity,verbosity as in HelpSteer2; '' for none)."
+        },
+    )
+
+    def aspect_names(self) -> list[str]:
+        """The campaign's aspects in order ([] when it has none)."""
+        return parse_aspects(self.aspects)
 
     def validate(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name) or len(self.name) > 128:
@@ -60,6 +76,20 @@ class CampaignSettings:
             raise InvalidInput(f"gold_rate must be between 0 and 1, not {self.gold_rate}")
         if not 1 <= self.lease_ttl_seconds <= 7 * 24 * 3600:
             raise InvalidInput(f"lease_ttl_seconds must be between 1 s and 7 days, not {self.lease_ttl_seconds}")
+        parse_aspects(self.aspects)
+
+
+def parse_aspects(text: str | None) -> list[str]:
+    """'helpfulness, correctness' as ['helpfulness', 'correctness']; InvalidInput for a bad, repeated or 9th name."""
+    names = [part.strip() for part in (text or "").split(",") if part.strip()]
+    for name in names:
+        if not _ASPECT.match(name):
+            raise InvalidInput(f"aspect {name!r}: use 1-32 lowercase letters, digits or '_', starting with a letter")
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"aspects {text!r}: each aspect once")
+    if len(names) > MAX_ASPECTS:
+        raise InvalidInput(f"at most {MAX_ASPECTS} aspects, not {len(names)}")
+    return names
 
 
 @dataclass

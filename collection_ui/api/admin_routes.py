@@ -85,7 +85,8 @@ def admin_router(service: Service, caller) -> APIRouter:
     def save_campaign(body: CampaignBody, user: User = Depends(caller)) -> CampaignOut:
         """Create a campaign, or change the given settings of an existing one."""
         settings = admin.save_campaign(user, body.model_dump(exclude_none=True))
-        return CampaignOut(**{k: getattr(settings, k) for k in CampaignOut.model_fields})
+        values = {k: getattr(settings, k) for k in CampaignOut.model_fields if k != "aspects"}
+        return CampaignOut(**values, aspects=settings.aspect_names())
 
     @router.post("/import/prompts", response_model=ImportOut)
     def import_prompts(

@@ -53,6 +53,9 @@ class CampaignOut(BaseModel):
     allow_both_bad: bool
     require_rationale: bool
     show_prelabel: bool
+    aspects: list[str] = Field(
+        default_factory=list, description="Aspects each response may be scored on, 0-4 (JudgmentBody.aspects)."
+    )
 
 
 class ResponseOut(BaseModel):
@@ -87,6 +90,13 @@ class JudgmentBody(Body):
     rationale: str = Text
     correction: str | None = Field(default=None, max_length=200_000)
     seconds_on_item: float | None = Field(default=None, ge=0, lt=10**7)
+    aspects: dict[Id, dict[Annotated[str, Field(min_length=1, max_length=32)], Annotated[int, Field(ge=0, le=4)]]] = (
+        Field(
+            default_factory=dict,
+            max_length=8,
+            description="Scores of responses on the campaign's aspects: {response id: {aspect: 0-4}} (any subset).",
+        )
+    )
 
 
 class SubmitOut(BaseModel):
@@ -155,6 +165,7 @@ class CampaignBody(Body):
     allow_both_bad: bool | None = None
     require_rationale: bool | None = None
     show_prelabel: bool | None = None
+    aspects: str | None = Field(default=None, max_length=300, description="Comma-separated aspect names, 0-4 each.")
 
 
 class ImportOut(BaseModel):
@@ -183,6 +194,7 @@ class JudgmentOut(BaseModel):
     correction: str | None
     seconds: float | None
     first_shown: int
+    aspects: str = Field(default="", description="The rater's aspect scores, e.g. '1: helpfulness 3 · 2: ...'.")
 
 
 class ItemReviewOut(BaseModel):

@@ -33,6 +33,7 @@ from sqlalchemy import select
 import hitl
 from hitl.campaigns import Campaign, get_campaign
 from hitl.errors import InvalidInput
+from hitl.io.aspects import add_aspect_columns, aspect_means
 from hitl.io.atomic import sha256_file, write_atomic, write_atomic_dir
 from hitl.io.dataset_card import lineage, render_card
 from hitl.preferences import MARGIN_PER_STRENGTH, build_pairs, load_items, training_margin, unpaired_rows
@@ -170,6 +171,7 @@ def raw_rows(store: Store, campaign: Campaign | None) -> list[dict[str, Any]]:
                 "idempotency_key": j.idempotency_key,
                 "source": j.source,
                 "created_at": j.created_at,
+                "aspects": j.aspects,
             }
         )
     return rows
@@ -274,6 +276,7 @@ def export(
         if not (math.isfinite(margin_per_strength) and margin_per_strength >= 0):
             raise InvalidInput(f"margin_per_strength must be a number >= 0, not {margin_per_strength!r}")
         rows = pair_rows(pairs, conversational, margin_per_strength)
+        add_aspect_columns(rows, aspect_means(store, campaign))
         options["margin_per_strength"] = margin_per_strength
     else:
         if (ties, both_bad, aggregate, margin_per_strength) != ("drop", "drop", "all", MARGIN_PER_STRENGTH):

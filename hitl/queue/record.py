@@ -52,6 +52,8 @@ def judgment_row(
         "idempotency_key": key,
         "source": source,
         "now": now,
+        # JSON object keys are text: response ids as strings, read back by hitl.preferences / the review page.
+        "aspects": sql.to_json({str(k): v for k, v in clean.aspects.items()}) if clean.aspects else None,
     }
 
 

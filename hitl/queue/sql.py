@@ -81,7 +81,7 @@ WHERE r.id IN ({ids})"""
 LEASE_FOR_SUBMIT = """
 SELECT l.id, l.user_id, l.state, l.expires_at, l.display_order, l.item_id, i.response_ids, i.is_gold,
        i.judgment_count, c.item_kind, c.overlap, c.allow_tie, c.allow_both_bad, c.require_rationale, c.id, c.workforce,
-       c.guidelines_version
+       c.guidelines_version, c.aspects
 FROM leases l JOIN items i ON i.id = l.item_id JOIN campaigns c ON c.id = i.campaign_id
 WHERE l.token = :token"""  # columns in the order of hitl.queue.submit._lease_facts
 
@@ -94,17 +94,18 @@ PG_RECORD_JUDGMENT = """
 SELECT o_status, o_judgment FROM hitl_record_judgment(
   :lease_id, :item_id, :user_id, :now, :overlap, CAST(:ranking AS json), :strength, :tie, :both_bad,
   CAST(:flags AS json), :rationale, :correction, :seconds_on_item, CAST(:display_order AS json), :idempotency_key,
-  :source)"""
+  :source, CAST(:aspects AS json))"""
 
 # SQLite: the three writes of hitl_record_judgment, in the caller's BEGIN IMMEDIATE (hitl/queue/record.py).
 INSERT_JUDGMENT = """
 INSERT INTO judgments (item_id, user_id, lease_id, ranking, strength, tie, both_bad, flags, rationale, correction,
-                       seconds_on_item, display_order, idempotency_key, source, created_at, guidelines_version)
+                       seconds_on_item, display_order, idempotency_key, source, created_at, guidelines_version,
+                       aspects)
 VALUES (:item_id, :user_id, :lease_id, :ranking, :strength, :tie, :both_bad, :flags, :rationale, :correction,
         :seconds_on_item, :display_order, :idempotency_key, :source, :now,
         CASE WHEN :lease_id IS NULL THEN NULL ELSE
           (SELECT c.guidelines_version FROM items i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = :item_id)
-        END)
+        END, :aspects)
 RETURNING id"""
 
 COUNT_JUDGMENT = """

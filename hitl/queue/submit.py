@@ -21,6 +21,7 @@ import time
 
 from sqlalchemy.exc import IntegrityError
 
+from hitl.config import parse_aspects
 from hitl.errors import Conflict, InvalidInput, LeaseError
 from hitl.queue import sql
 from hitl.queue.assign import check_lease_usable
@@ -49,7 +50,7 @@ def _lease_facts(row) -> LeaseFacts:
     lease_id, user_id, state, expires_at, order, item_id, ids, is_gold, count, kind, overlap, tie, both_bad, why = row[
         :14
     ]
-    campaign_id, workforce, version = row[14:]
+    campaign_id, workforce, version, aspects = row[14:]
     rules = rules_from_json(workforce) if workforce else None
     return LeaseFacts(
         id=lease_id,
@@ -62,7 +63,13 @@ def _lease_facts(row) -> LeaseFacts:
         is_gold=is_gold,
         judgment_count=count,
         overlap=overlap,
-        rules=JudgmentRules(item_kind=kind, allow_tie=tie, allow_both_bad=both_bad, require_rationale=why),
+        rules=JudgmentRules(
+            item_kind=kind,
+            allow_tie=tie,
+            allow_both_bad=both_bad,
+            require_rationale=why,
+            aspects=tuple(parse_aspects(aspects)),
+        ),
         campaign_id=campaign_id,
         workforce=rules if rules is not None and (rules.routes or rules.watches) else None,
         guidelines_version=version,

@@ -49,6 +49,8 @@ class JudgmentInput:
     rationale: str = ""
     correction: str | None = None
     seconds_on_item: float | None = None
+    # Scores of the responses on the campaign's aspects: {response id: {aspect: 0-4}} (optional; any subset).
+    aspects: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,18 @@ class JudgmentRules:
     allow_tie: bool
     allow_both_bad: bool
     require_rationale: bool
+    aspects: tuple[str, ...] = ()  # the campaign's aspects (hitl.config.CampaignSettings.aspects)
 
     @classmethod
     def of(cls, settings: CampaignSettings) -> JudgmentRules:
         """The rules of a campaign's `CampaignSettings`."""
-        return cls(settings.item_kind, settings.allow_tie, settings.allow_both_bad, settings.require_rationale)
+        return cls(
+            settings.item_kind,
+            settings.allow_tie,
+            settings.allow_both_bad,
+            settings.require_rationale,
+            tuple(settings.aspect_names()),
+        )
 
 
 @dataclass(frozen=True, slots=True)

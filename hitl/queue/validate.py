@@ -8,7 +8,7 @@ canonical form whichever way it came in.
 
 from __future__ import annotations
 
-from hitl.config import FLAGS
+from hitl.config import ASPECT_MAX, FLAGS
 from hitl.errors import InvalidInput
 from hitl.queue.types import JudgmentInput, JudgmentRules
 
@@ -49,6 +49,7 @@ def validate_judgment(j: JudgmentInput, response_ids: list[int], rules: Judgment
         raise InvalidInput(f"the corrected response is over {MAX_CORRECTION_BYTES:,} bytes")
     if j.seconds_on_item is not None and not 0 <= j.seconds_on_item < 10**7:
         raise InvalidInput("seconds_on_item must be a non-negative number of seconds")
+    aspects = validate_aspects(j.aspects, response_ids, rules.aspects)
     return JudgmentInput(
         ranking=ranking,
         strength=j.strength,
@@ -58,4 +59,42 @@ def validate_judgment(j: JudgmentInput, response_ids: list[int], rules: Judgment
         rationale=(j.rationale or "").strip(),
         correction=correction or None,
         seconds_on_item=j.seconds_on_item,
+        aspects=aspects,
     )
+
+
+def validate_aspects(
+    scores: dict | None, response_ids: list[int], aspects: tuple[str, ...]
+) -> dict[int, dict[str, int]]:
+    """Aspect scores in canonical form ({response id: {aspect: score}}, responses and aspects in order, empty ones
+    left out); InvalidInput for a response not on the item, an aspect the campaign does not score, or a score
+    outside 0..ASPECT_MAX."""
+    if not scores:
+        return {}
+    if not aspects:
+        raise InvalidInput("this campaign scores no aspects: send the preference alone")
+    if not isinstance(scores, dict):
+        raise InvalidInput("aspects must map response ids to {aspect: score}")
+    out: dict[int, dict[str, int]] = {}
+    for key, given in scores.items():
+        try:
+            rid = int(key)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"aspects: {key!r} is not a response id") from None
+        if rid not in response_ids:
+            raise InvalidInput(f"aspects: response {rid} is not one of the item's responses {sorted(response_ids)}")
+        if not isinstance(given, dict):
+            raise InvalidInput(f"aspects of response {rid} must map aspect names to scores")
+        unknown = sorted(set(given) - set(aspects))
+        if unknown:
+            raise InvalidInput(
+                f"unknown aspect(s) {', '.join(map(str, unknown))}: this campaign scores {', '.join(aspects)}"
+            )
+        for name, score in given.items():
+            if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= ASPECT_MAX:
+                raise InvalidInput(
+                    f"aspect {name} of response {rid} must be a whole number 0-{ASPECT_MAX}, not {score!r}"
+                )
+        if given:
+            out[rid] = {name: int(given[name]) for name in aspects if name in given}
+    return {rid: out[rid] for rid in response_ids if rid in out}

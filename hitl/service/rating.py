@@ -56,6 +56,7 @@ class CampaignView:
     allow_both_bad: bool
     require_rationale: bool
     show_prelabel: bool
+    aspects: tuple[str, ...] = ()  # scored 0-4 per response besides the preference (none: no aspect controls)
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, key) of the answers this campaign allows, in button order."""
@@ -101,7 +102,14 @@ class Progress:
 def campaign_view(c: Campaign) -> CampaignView:
     s = c.settings
     return CampaignView(
-        s.name, s.guidelines, s.item_kind, s.allow_tie, s.allow_both_bad, s.require_rationale, s.show_prelabel
+        s.name,
+        s.guidelines,
+        s.item_kind,
+        s.allow_tie,
+        s.allow_both_bad,
+        s.require_rationale,
+        s.show_prelabel,
+        tuple(s.aspect_names()),
     )
 
 
@@ -228,10 +236,12 @@ class RatingService:
         flags: list[str] | tuple[str, ...] = (),
         rationale: str = "",
         correction: str = "",
+        aspects: list[dict] | tuple = (),
     ) -> SubmitResult:
         """Record the page's answer. Pairwise: `choice` is a CHOICES key. Ranking: `ranks` gives each shown
         response (A, B, ... in display order) its rank, or `ranking` lists the letters best first (e.g. "CAB",
-        used when no rank is picked); `choice` may be "both_bad" to mark them all bad."""
+        used when no rank is picked); `choice` may be "both_bad" to mark them all bad. `aspects[i]`: the shown
+        response i's scores on the campaign's aspects ({aspect: 0-4}; None or missing: not scored)."""
         require(caller, "rater")
         # The page's text as the REST API checks it: the same refusal, naming the field, on both stores.
         check_storable(rationale or "", "rationale")
@@ -246,6 +256,7 @@ class RatingService:
             "rationale": rationale or "",
             "correction": correction or None,
             "seconds_on_item": max(0.0, time.time() - lease.created_at),
+            "aspects": self._aspects(aspects, order),
         }
         if lease.item_kind == "ranking":
             typed = self.ranking_from_ranks(list(ranks)[: len(order)]) or ranking
@@ -253,6 +264,22 @@ class RatingService:
         else:
             judgment = self._pairwise(choice, order, common)
         return submit(self.store, lease_token, f"ui:{lease_token}", judgment, user=caller)
+
+    @staticmethod
+    def _aspects(given: list[dict] | tuple, order: list[int]) -> dict[int, dict[str, int]]:
+        """The page's per-shown-response scores by response id, unscored ones left out (checked by the queue)."""
+        out = {}
+        for rid, scores in zip(order, list(given or ())[: len(order)], strict=False):
+            picked = {}
+            for name, value in (scores or {}).items():
+                if value in (None, ""):
+                    continue
+                if not str(value).isdigit():
+                    raise InvalidInput(f"aspect {name}: pick a score from 0 to 4, not {value!r}")
+                picked[name] = int(value)
+            if picked:
+                out[rid] = picked
+        return out
 
     @staticmethod
     def ranking_from_ranks(ranks: list[str | int | None]) -> str:

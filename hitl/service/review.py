@@ -77,6 +77,7 @@ class JudgmentView:
     correction: str | None
     seconds: float | None
     first_shown: int  # canonical number of the response this rater saw first
+    aspects: str = ""  # the rater's aspect scores by canonical response number ("" when none were given)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,19 @@ def describe(ranking: list[int], strength: int, tie: bool, both_bad: bool, canon
     numbers = [canonical.index(r) + 1 for r in ranking]
     text = f"{numbers[0]} better ({strength})" if len(numbers) == 2 else " > ".join(map(str, numbers))
     return text + (" · both bad" if both_bad else "")
+
+
+def describe_aspects(scores: dict | None, canonical: list[int]) -> str:
+    """Aspect scores in canonical response numbers: '1: helpfulness 3, verbosity 1 · 2: helpfulness 4'."""
+    if not scores:
+        return ""
+    by_id = {int(k): v for k, v in scores.items()}
+    parts = [
+        f"{k + 1}: " + ", ".join(f"{name} {score}" for name, score in by_id[rid].items())
+        for k, rid in enumerate(canonical)
+        if by_id.get(rid)
+    ]
+    return " · ".join(parts)
 
 
 def parse_ranking(typed: str) -> list[int]:
@@ -328,6 +342,7 @@ class ReviewService:
                 j.correction,
                 j.seconds_on_item,
                 canonical.index(j.display_order[0]) + 1 if j.display_order else 1,
+                describe_aspects(j.aspects, canonical),
             )
             for j in js
         ]

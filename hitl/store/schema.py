@@ -72,6 +72,8 @@ campaigns = Table(
     # Migration 0010_workforce: the rules of hitl.workforce.rules (NULL: none), and the guidelines' version number.
     Column("workforce", JSON(none_as_null=True)),
     Column("guidelines_version", Integer, nullable=False, default=1, server_default="1"),
+    # Migration 0012_aspects: the aspects each response may be scored on, comma-separated ('' for none).
+    Column("aspects", Text, nullable=False, default="", server_default=""),
 )
 
 prompts = Table(
@@ -174,6 +176,9 @@ judgments = Table(
     Column("created_at", Float, nullable=False),
     # The campaign's guidelines version when a lease's judgment was recorded; NULL for imports (made elsewhere).
     Column("guidelines_version", Integer),
+    # Migration 0012_aspects: the rater's scores of the responses on the campaign's aspects, {response id: {aspect:
+    # 0-4}} (NULL: none given).
+    Column("aspects", JSON(none_as_null=True)),
     UniqueConstraint("item_id", "user_id", name="uq_judgments_item_user"),
     UniqueConstraint("user_id", "idempotency_key", name="uq_judgments_user_key"),
     Index("ix_judgments_created", "created_at"),

@@ -62,7 +62,7 @@ def _downgrade(store, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def _record_without_lease(store, campaign, item_id: int, user_id: int, key: str) -> tuple:
+def _record_without_lease(store, campaign, item_id: int, user_id: int, key: str, before_0012: bool = False) -> tuple:
     with store.read() as conn:
         ids = conn.execute(select(items.c.response_ids).where(items.c.id == item_id)).scalar()
     row = judgment_row(
@@ -78,8 +78,11 @@ def _record_without_lease(store, campaign, item_id: int, user_id: int, key: str)
         source="import",
         now=1.0,
     )
+    call = queue_sql.PG_RECORD_JUDGMENT
+    if before_0012:  # the function had no aspects argument yet
+        call = call.replace(", CAST(:aspects AS json))", ")")
     with store.raw_autocommit() as conn:
-        return tuple(queue_sql.run(conn, "postgresql", queue_sql.PG_RECORD_JUDGMENT, row).fetchone())
+        return tuple(queue_sql.run(conn, "postgresql", call, row).fetchone())
 
 
 def test_record_judgment_takes_a_null_lease_and_the_downgrade_restores_the_old_function(
@@ -92,7 +95,7 @@ def test_record_judgment_takes_a_null_lease_and_the_downgrade_restores_the_old_f
     _downgrade(store, "0005_pg_queue")
     assert current_revision(store) == "0005_pg_queue"
     if store.dialect == "postgresql":
-        assert _record_without_lease(store, c, first, u.id, "a") == ("lease", None)
+        assert _record_without_lease(store, c, first, u.id, "a", before_0012=True) == ("lease", None)
     upgrade(store)
     assert current_revision(store) == head_revision()
     if store.dialect == "postgresql":
