@@ -9,6 +9,9 @@ a second vote, or a vote from another tab is answered with the names but never c
 Reward-model- and oracle-judged battles are stored with `record_battle(..., judge="reward" / "oracle")` by
 `hitl eval-policy` (hitl.service.comparisons) and rated on their own boards.
 
+A battle between versions the rater did not choose goes to the pair whose vote most narrows the ranking's
+intervals (hitl.arena_pairing; a share of them to a random pair, so every pair is seen).
+
 The board's bootstrap and the index of answerable prompts are heavy: both are cached by the version of their
 data (hitl.service.heavy), so a request computes nothing unless a battle was counted or a response stored.
 """
@@ -24,6 +27,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 
 from hitl import leaderboard_report
+from hitl.arena_pairing import PairingConfig, choose_pairs, fit_with_covariance, tallies
 from hitl.errors import InvalidInput, NotFound
 from hitl.leaderboard_report import VIEWS, Report
 from hitl.ratings import MAX_ROUNDS, Battle, Rating, battle_counts, bootstrap_samples, leaderboard, win_rate_matrix
@@ -177,10 +181,20 @@ def answers_version(store: Store) -> tuple:
 
 
 class ArenaService:
-    def __init__(self, store: Store, rng: random.Random | None = None, gate: HeavyGate | None = None):
+    def __init__(
+        self,
+        store: Store,
+        rng: random.Random | None = None,
+        gate: HeavyGate | None = None,
+        pairing: PairingConfig | None = None,
+    ):
         self.store = store
         self.rng = rng or _rng
+        # Which two versions a battle shows when the rater picks neither: hitl.arena_pairing (adaptive by default).
+        self.pairing = pairing or PairingConfig()
+        self.pairing.validate()
         gate = gate or HeavyGate()
+        self._pairing_fits = ResultCache(gate, size=4, max_age=3600.0)
         self._boards = ResultCache(gate, size=8, max_age=3600.0)
         # Reports read off a cached draw: cheap, but one per (judge, rounds, view), so kept apart from the draws.
         self._reports = ResultCache(gate, size=64, max_age=3600.0)
@@ -261,6 +275,8 @@ class ArenaService:
                 "no prompt in this set has stored responses from both model versions: generate some with "
                 "`hitl generate --model ... --pairing versus --against ...`"
             )
+        if not model_a and not model_b:
+            candidates = self._adaptive_pick(candidates)
         pid, x, y, rx, ry = self.rng.choice(candidates)
         if self.rng.random() < 0.5:  # the left side is random, so position bias cannot favour a model
             x, y, rx, ry = y, x, ry, rx
@@ -280,6 +296,30 @@ class ArenaService:
                 )
             ).inserted_primary_key[0]
         return self.battle(caller, battle_id)
+
+    def _adaptive_pick(self, candidates: list[tuple]) -> list[tuple]:
+        """The candidates of the pair of versions hitl.arena_pairing picks (votes go where they decide the ranking);
+        the Bradley-Terry fit behind the choice is computed once per change of the human battles."""
+        if self.pairing.method == "uniform":
+            return candidates
+        with self.store.read() as conn:
+            names = dict(conn.execute(select(model_versions.c.id, model_versions.c.name)).all())
+        by_pair: dict[frozenset, list[tuple]] = defaultdict(list)
+        for c in candidates:
+            by_pair[frozenset((names[c[1]], names[c[2]]))].append(c)
+        models = sorted({m for pair in by_pair for m in pair})
+
+        def fit() -> tuple[list, tuple]:
+            battles = counted_battles(self.store, "human")
+            return battles, fit_with_covariance(*tallies(models, battles), ridge=self.pairing.ridge)
+
+        battles, fitted = self._pairing_fits.get(
+            tuple(models), battles_version(self.store, "human"), fit, "arena pairing"
+        )
+        picked = choose_pairs(
+            models, battles, 1, rng=self.rng, config=self.pairing, allowed=set(by_pair), fitted=fitted
+        )
+        return by_pair[frozenset(picked[0])] if picked else candidates
 
     def battle(self, caller: User, battle_id: int) -> BattleView:
         require(caller, "rater")

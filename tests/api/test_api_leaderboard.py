@@ -38,3 +38,24 @@ def test_the_report_is_drawn_once_per_battle_set(world):
 
 def test_bad_view_is_refused(client, world):
     assert client.get("/api/v1/arena/leaderboard?view=fancy", headers=world.headers("rater")).status_code == 422
+
+
+def test_new_battles_go_to_the_pair_the_ranking_has_not_told_apart(world):
+    """After 80 votes between `wordy` and `brief`, the pairs with `idle` (never voted on, unrated) are where the next
+    votes decide most; a uniform arena would give `wordy` vs `brief` one battle in three."""
+    import random
+    from collections import Counter
+
+    from hitl.arena_pairing import PairingConfig
+    from hitl.service.arena import ArenaService
+
+    _seed(world.store)
+    adaptive = ArenaService(world.store, rng=random.Random(0), pairing=PairingConfig(floor=0.0))
+    shown = Counter()
+    for _ in range(12):
+        battle = adaptive.new_battle(world.rater)
+        reveal = adaptive.reveal(world.rater, battle.id)
+        shown[frozenset((reveal.model_a, reveal.model_b))] += 1
+    assert shown[frozenset(("wordy", "brief"))] == 0 and sum(shown.values()) == 12
+    uniform = ArenaService(world.store, rng=random.Random(0), pairing=PairingConfig(method="uniform"))
+    assert uniform.pairing.method == "uniform" and uniform.new_battle(world.rater).id
