@@ -43,6 +43,19 @@ RULE_PANEL = "rule:concise,rule:detailed,rule:no-self,rule:list,rule:plain"
 LENGTH_ORACLES = ("rule:concise", "rule:detailed")
 
 
+def torch_threads() -> int:
+    """Threads torch uses now (the steps set them from HITL_THREADS / OMP_NUM_THREADS): wall times depend on it."""
+    import torch
+
+    return torch.get_num_threads()
+
+
+def native_bf16() -> bool:
+    from policy.models import native_bf16 as native
+
+    return native()
+
+
 def decisive_share(store, campaign) -> tuple[int, float]:
     from sqlalchemy import Integer, func, select
 
@@ -345,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"loop panel: {len(specs)} oracles x {args.rounds} rounds, {n_train} training / {n_test} held-out prompts, "
         f"{args.raters} simulated raters (overlap {args.overlap}), selection {args.selection}, "
-        f"{os.cpu_count()} cores; work in {workdir}",
+        f"{os.cpu_count()} cores ({torch_threads()} torch threads, native bf16: {native_bf16()}); work in {workdir}",
         flush=True,
     )
     results = []
@@ -366,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         "prompts": {"train": n_train, "held_out": n_test},
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        "torch_threads": torch_threads(),
+        "native_bf16": native_bf16(),
         "workdir": str(workdir),
     }
     if args.out:
