@@ -76,6 +76,8 @@ def _summary(board: Board, report: Report) -> str:
         text += f"\n\n⚠ Fewer than {MIN_BATTLES_TO_RANK} battles: too few to separate the models, so no ranking yet."
     for note in report.notes:
         text += f"\n\n{note}"
+    if report.integrity:
+        text += "\n\nIntegrity of the votes: " + " · ".join(report.integrity)
     return text
 
 

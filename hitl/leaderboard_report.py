@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hitl.arena_integrity import IntegrityReport, VoterFlag
 from hitl.rank_intervals import (
     PairPlan,
     RankInterval,
@@ -53,6 +54,7 @@ class BattleRecord:
     style_a: tuple[int, ...]
     style_b: tuple[int, ...]
     tags: tuple[str, ...] = ()
+    weight: float = 1.0  # below 1 for battles on a prompt asked several times (hitl.arena_integrity)
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,24 @@ class Draws:
     style: StyleBoard
     categories: dict[str, tuple[dict[str, float], list[str], np.ndarray, int]]  # tag -> (ratings, cols, samples, n)
     hidden_categories: int  # categories with battles beyond MAX_CATEGORIES
+    integrity: IntegrityReport | None = None  # what the integrity rules removed before these draws (human votes)
 
 
-def draw(records: Sequence[BattleRecord], known: Sequence[str] = (), *, seed: int = 0) -> Draws:
+def draw(
+    records: Sequence[BattleRecord],
+    known: Sequence[str] = (),
+    *,
+    seed: int = 0,
+    integrity: IntegrityReport | None = None,
+) -> Draws:
     """Fit and resample every board of these battles (the one costly step of a report)."""
     records = list(records)
     battles = [(r.model_a, r.model_b, r.outcome) for r in records]
-    raw = bradley_terry(battles)
-    raw_models, raw_samples = bootstrap_samples(battles, rounds=MAX_ROUNDS if battles else 0, seed=seed)
+    weights = [r.weight for r in records]
+    raw = bradley_terry(battles, weights=weights)
+    raw_models, raw_samples = bootstrap_samples(
+        battles, rounds=MAX_ROUNDS if battles else 0, seed=seed, weights=weights
+    )
     style = style_board(
         [r.model_a for r in records],
         [r.model_b for r in records],
@@ -83,17 +95,21 @@ def draw(records: Sequence[BattleRecord], known: Sequence[str] = (), *, seed: in
         np.array([r.style_b for r in records], dtype=float).reshape(len(records), len(STYLE_FEATURES)),
         rounds=MAX_ROUNDS if records else 0,
         seed=seed,
+        weights=weights,
     )
     by_tag = Counter(t for r in records for t in set(r.tags))
     shown = [t for t, _ in sorted(by_tag.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CATEGORIES]]
     categories = {}
     for tag in sorted(shown):
-        sub = [(r.model_a, r.model_b, r.outcome) for r in records if tag in r.tags]
+        inside = [r for r in records if tag in r.tags]
+        sub = [(r.model_a, r.model_b, r.outcome) for r in inside]
+        w = [r.weight for r in inside]
         rounds = CATEGORY_ROUNDS if len(sub) >= MIN_BATTLES_TO_RANK else 0
-        cols, samples = bootstrap_samples(sub, rounds=rounds, seed=seed)
-        categories[tag] = (bradley_terry(sub), cols, samples, len(sub))
+        cols, samples = bootstrap_samples(sub, rounds=rounds, seed=seed, weights=w)
+        categories[tag] = (bradley_terry(sub, weights=w), cols, samples, len(sub))
     known_all = sorted(set(known) | set(raw))
-    return Draws(records, known_all, raw, raw_models, raw_samples, style, categories, len(by_tag) - len(shown))
+    hidden = len(by_tag) - len(shown)
+    return Draws(records, known_all, raw, raw_models, raw_samples, style, categories, hidden, integrity)
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,8 @@ class Report:
     critical_value: float  # the joint band's multiplier (1.96 would be one model alone)
     message: str
     notes: list[str] = field(default_factory=list)
+    integrity: list[str] = field(default_factory=list)  # one line per integrity rule: what it removed
+    flagged_voters: list[VoterFlag] = field(default_factory=list)
 
 
 def _tallies(records: Sequence[BattleRecord]) -> tuple[Counter, Counter, Counter, Counter]:
@@ -316,4 +334,6 @@ def report(draws: Draws, rounds: int = 1000, view: str = "raw") -> Report:
         critical_value=c,
         message=message,
         notes=notes,
+        integrity=[] if draws.integrity is None else [r.text() for r in draws.integrity.rules],
+        flagged_voters=[] if draws.integrity is None else draws.integrity.flagged,
     )

@@ -61,14 +61,18 @@ def _arrays(battles: Sequence[Battle], index: dict[str, int]) -> tuple[np.ndarra
     return a, b, np.array([b[2] for b in battles], dtype=float)
 
 
-def _tallies(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """wins[i, j]: points i scored against j (ties half); games[i, j]: battles between i and j."""
+def _tallies(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """wins[i, j]: points i scored against j (ties half); games[i, j]: battles between i and j (each counted at its
+    weight, 1 unless given)."""
+    w = np.ones(len(a)) if weights is None else np.asarray(weights, dtype=float)
     wins = np.zeros((n, n))
     games = np.zeros((n, n))
-    np.add.at(wins, (a, b), outcome)
-    np.add.at(wins, (b, a), 1.0 - outcome)
-    np.add.at(games, (a, b), 1.0)
-    np.add.at(games, (b, a), 1.0)
+    np.add.at(wins, (a, b), outcome * w)
+    np.add.at(wins, (b, a), (1.0 - outcome) * w)
+    np.add.at(games, (a, b), w)
+    np.add.at(games, (b, a), w)
     return wins, games
 
 
@@ -97,15 +101,21 @@ def _to_elo(log_strength: np.ndarray) -> np.ndarray:
 
 
 def bradley_terry(
-    battles: Iterable[Battle], *, prior: float = 1.0, iters: int = 2000, tol: float = 1e-10
+    battles: Iterable[Battle],
+    *,
+    prior: float = 1.0,
+    iters: int = 2000,
+    tol: float = 1e-10,
+    weights: Sequence[float] | None = None,
 ) -> dict[str, float]:
-    """Elo-scale Bradley-Terry rating of each model (mean 1000)."""
+    """Elo-scale Bradley-Terry rating of each model (mean 1000); `weights` count some battles less (e.g. repeats of
+    one prompt, hitl.arena_integrity)."""
     battles = _check(battles)
     models = models_of(battles)
     if not models:
         return {}
     index = {m: i for i, m in enumerate(models)}
-    wins, games = _tallies(*_arrays(battles, index), len(models))
+    wins, games = _tallies(*_arrays(battles, index), len(models), None if weights is None else np.asarray(weights))
     return dict(zip(models, _to_elo(_fit(wins, games, prior, iters, tol)).tolist(), strict=True))
 
 
@@ -116,7 +126,12 @@ _DRAW_CELLS = 2_000_000
 
 
 def bootstrap_samples(
-    battles: Iterable[Battle], *, rounds: int = 200, seed: int = 0, prior: float = 1.0
+    battles: Iterable[Battle],
+    *,
+    rounds: int = 200,
+    seed: int = 0,
+    prior: float = 1.0,
+    weights: Sequence[float] | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Each model's Elo rating in `rounds` resamples of the battles (with replacement): (models, rounds x models).
 
@@ -133,26 +148,30 @@ def bootstrap_samples(
         return models, np.empty((0, n))
     index = {m: i for i, m in enumerate(models)}
     a, b, outcome = _arrays(battles, index)
+    w = np.ones(len(battles)) if weights is None else np.asarray(weights, dtype=float)
     rng = np.random.default_rng(seed)
     per_slice = max(1, _DRAW_CELLS // len(battles))
     out = []
     for start in range(0, rounds, per_slice):
         r = min(per_slice, rounds - start)
         k = rng.integers(0, len(battles), size=(r, len(battles)))
-        wins, games = _batched_tallies(a[k], b[k], outcome[k], n)
+        wins, games = _batched_tallies(a[k], b[k], outcome[k], n, w[k])
         out.append(_to_elo_rows(_fit_rows(wins, games, prior, 500, 1e-8)))
     return models, np.concatenate(out)
 
 
-def _batched_tallies(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _batched_tallies(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """_tallies for each row of (rounds x battles) index arrays: (rounds, n, n) wins and games."""
     rounds = a.shape[0]
     cell = (np.arange(rounds)[:, None] * n * n).astype(np.int64)
     ab, ba = (cell + a * n + b).ravel(), (cell + b * n + a).ravel()
     size = rounds * n * n
-    wins = np.bincount(ab, outcome.ravel(), size) + np.bincount(ba, (1.0 - outcome).ravel(), size)
-    games = np.bincount(ab, minlength=size) + np.bincount(ba, minlength=size)
-    return wins.reshape(rounds, n, n), games.reshape(rounds, n, n).astype(float)
+    w = weights.ravel()
+    wins = np.bincount(ab, outcome.ravel() * w, size) + np.bincount(ba, (1.0 - outcome).ravel() * w, size)
+    games = np.bincount(ab, w, size) + np.bincount(ba, w, size)
+    return wins.reshape(rounds, n, n), games.reshape(rounds, n, n)
 
 
 def _fit_rows(wins: np.ndarray, games: np.ndarray, prior: float, iters: int, tol: float) -> np.ndarray:
@@ -224,16 +243,17 @@ def leaderboard(
     seed: int = 0,
     prior: float = 1.0,
     samples: tuple[list[str], np.ndarray] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> list[Rating]:
     """Ratings, intervals and win/loss/tie counts per model, best first.
 
     `samples`: bootstrap_samples of these battles computed before (at `rounds` or more: the first `rounds` rows
-    are used), so a cached draw answers every request.
+    are used), so a cached draw answers every request. `weights` weigh the fit (the counts stay whole battles).
     """
     battles = _check(battles)
-    ratings = bradley_terry(battles, prior=prior)
+    ratings = bradley_terry(battles, prior=prior, weights=weights)
     if samples is None:
-        samples = bootstrap_samples(battles, rounds=rounds, seed=seed, prior=prior)
+        samples = bootstrap_samples(battles, rounds=rounds, seed=seed, prior=prior, weights=weights)
     intervals = intervals_from(samples[0], samples[1][:rounds])
     wins, ties, total = Counter(), Counter(), Counter()
     for a, b, o in battles:

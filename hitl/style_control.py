@@ -158,6 +158,7 @@ def fit_style(
     *,
     features: Sequence[str] = STYLE_FEATURES,
     ridge: float = 0.25,
+    weights: Sequence[float] | None = None,
 ) -> StyleFit:
     """The joint fit on all battles. `diffs`: style_differences per battle (columns in `features` order); columns
     with no spread are left out of the fit (their coefficient is not reported)."""
@@ -173,7 +174,8 @@ def fit_style(
     y = np.asarray(outcomes, dtype=float)
     if not len(y):
         return StyleFit([], np.zeros(0), [features[i] for i in kept], np.zeros(len(kept)), confounded)
-    beta = _newton(design, y, np.ones((1, len(y))), _ridges(len(models), len(kept), ridge))[0]
+    w = np.ones((1, len(y))) if weights is None else np.asarray(weights, dtype=float)[None, :]
+    beta = _newton(design, y, w, _ridges(len(models), len(kept), ridge))[0]
     theta = beta[: len(models)]
     return StyleFit(models, theta - theta.mean(), [features[i] for i in kept], beta[len(models) :], confounded)
 
@@ -188,12 +190,13 @@ def bootstrap_style(
     seed: int = 0,
     features: Sequence[str] = STYLE_FEATURES,
     ridge: float = 0.25,
+    weights: Sequence[float] | None = None,
 ) -> tuple[StyleFit, np.ndarray, np.ndarray]:
     """(fit on all battles, Elo ratings per resample (rounds x models), coefficients per resample (rounds x kept
     features)). The covariates are standardised once on all battles, so every resample measures in the same units."""
     if not 0 <= rounds <= MAX_ROUNDS:
         raise ValueError(f"rounds must be between 0 and {MAX_ROUNDS}, not {rounds}")
-    fit = fit_style(model_a, model_b, outcomes, diffs, features=features, ridge=ridge)
+    fit = fit_style(model_a, model_b, outcomes, diffs, features=features, ridge=ridge, weights=weights)
     n, m, k = len(outcomes), len(fit.models), len(fit.features)
     if not n or rounds < 1:
         return fit, np.empty((0, m)), np.empty((0, k))
@@ -202,14 +205,15 @@ def bootstrap_style(
     design = _design(model_a, model_b, z[:, [features.index(f) for f in fit.features]], fit.models)
     y = np.asarray(outcomes, dtype=float)
     rng = np.random.default_rng(seed)
+    per_battle = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     per_slice = max(1, _FIT_CELLS // (n * (m + k)))
     thetas, gammas = [], []
     for start in range(0, rounds, per_slice):
         r = min(per_slice, rounds - start)
         picks = rng.integers(0, n, size=(r, n))
-        weights = np.zeros((r, n))
-        np.add.at(weights, (np.repeat(np.arange(r), n), picks.ravel()), 1.0)
-        beta = _newton(design, y, weights, _ridges(m, k, ridge), start=np.r_[fit.theta, fit.gamma])
+        counts = np.zeros((r, n))
+        np.add.at(counts, (np.repeat(np.arange(r), n), picks.ravel()), 1.0)
+        beta = _newton(design, y, counts * per_battle, _ridges(m, k, ridge), start=np.r_[fit.theta, fit.gamma])
         theta = beta[:, :m]
         thetas.append(ELO_PER_LOGIT * (theta - theta.mean(axis=1, keepdims=True)) + BASE)
         gammas.append(beta[:, m:])
@@ -300,6 +304,7 @@ def style_board(
     rounds: int = 200,
     seed: int = 0,
     ridge: float = 0.25,
+    weights: Sequence[float] | None = None,
 ) -> StyleBoard:
     """The style-controlled leaderboard from raw style counts (rows of style_counts) of both answers per battle."""
     n = len(outcomes)
@@ -307,7 +312,7 @@ def style_board(
     counts_b = np.asarray(counts_b, dtype=float).reshape(n, len(STYLE_FEATURES))
     diffs = style_differences(counts_a, counts_b)
     fit, samples, coef_samples = bootstrap_style(
-        model_a, model_b, outcomes, diffs, rounds=rounds, seed=seed, ridge=ridge
+        model_a, model_b, outcomes, diffs, rounds=rounds, seed=seed, ridge=ridge, weights=weights
     )
     sd = standardise(diffs)[1] if n else np.zeros(len(STYLE_FEATURES))
     return _board(fit, samples, coef_samples, n, dict(zip(STYLE_FEATURES, sd.tolist(), strict=True)))

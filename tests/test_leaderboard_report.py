@@ -95,3 +95,17 @@ def test_bad_view_and_rounds_are_refused():
         report(draws, view="pretty")
     with pytest.raises(ValueError, match="rounds"):
         report(draws, rounds=5000)
+
+
+def test_down_weighted_battles_count_less_on_every_board():
+    """40 wins of `a` on one repeated prompt (weight 1/40 each, hitl.arena_integrity) against 20 wins of `b`."""
+    repeated = [BattleRecord("a", "b", 1.0, PLAIN, PLAIN, ("x",), 1 / 40)] * 40
+    spread = [BattleRecord("b", "a", 1.0, PLAIN, PLAIN, ("x",))] * 12 + [
+        BattleRecord("a", "b", 1.0, PLAIN, PLAIN, ("x",))
+    ] * 8
+    r = report(draw(repeated + spread), rounds=100)
+    rows = {row.model: row for row in r.rows}
+    assert rows["b"].rating > rows["a"].rating and rows["b"].style_rating > rows["a"].style_rating
+    assert rows["a"].wins == 48  # the counts stay whole battles
+    category = {row.model: row for row in r.categories[0].rows}
+    assert category["b"].rating > category["a"].rating

@@ -67,6 +67,14 @@ class CategoryOut(BaseModel):
     message: str
 
 
+class FlaggedVoterOut(BaseModel):
+    voter: str
+    n: int
+    z: float = Field(description="Agreement score with the other voters on the same pairs (very negative: against).")
+    agreement: float | None = Field(description="Share of decisive votes siding with the other voters' majority.")
+    excluded: bool
+
+
 class LeaderboardOut(BoardOut):
     view: str = Field(description="What orders rows, ranks and verdicts: 'raw' or 'style'.")
     message: str
@@ -79,3 +87,5 @@ class LeaderboardOut(BoardOut):
     hidden_categories: int
     critical_value: float | None = Field(description="Multiplier of the joint 95% band (1.96 for one model alone).")
     notes: list[str]
+    integrity: list[str] = Field(description="One line per integrity rule on human votes: what it removed.")
+    flagged_voters: list[FlaggedVoterOut]

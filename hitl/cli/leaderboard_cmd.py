@@ -97,6 +97,8 @@ def show(r: Report, judge: str) -> None:
         )
     for note in r.notes:
         console.print(note)
+    for line in r.integrity:
+        console.print(f"integrity: {line}")
     for v in r.verdicts:
         console.print(f"verdict: {v.text} (gap {v.gap:.0f}, corrected 95% band {v.low:.0f} to {v.high:.0f})")
     for plan in r.plans:

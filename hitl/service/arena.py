@@ -27,6 +27,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 
 from hitl import leaderboard_report
+from hitl.arena_integrity import IntegrityConfig
 from hitl.arena_pairing import PairingConfig, choose_pairs, fit_with_covariance, tallies
 from hitl.errors import InvalidInput, NotFound
 from hitl.leaderboard_report import VIEWS, Report
@@ -187,12 +188,16 @@ class ArenaService:
         rng: random.Random | None = None,
         gate: HeavyGate | None = None,
         pairing: PairingConfig | None = None,
+        integrity: IntegrityConfig | None = None,
     ):
         self.store = store
         self.rng = rng or _rng
         # Which two versions a battle shows when the rater picks neither: hitl.arena_pairing (adaptive by default).
         self.pairing = pairing or PairingConfig()
         self.pairing.validate()
+        # Rules human votes pass before the leaderboard uses them (hitl.arena_integrity), each reporting its removals.
+        self.integrity = integrity or IntegrityConfig()
+        self.integrity.validate()
         gate = gate or HeavyGate()
         self._pairing_fits = ResultCache(gate, size=4, max_age=3600.0)
         self._boards = ResultCache(gate, size=8, max_age=3600.0)
@@ -415,7 +420,10 @@ class ArenaService:
 
         version = (battles_version(self.store, judge), answers_version(self.store))
         draws = self._boards.get(
-            ("report", judge, seed), version, lambda: report_draws(self.store, judge, seed), "leaderboard"
+            ("report", judge, seed),
+            version,
+            lambda: report_draws(self.store, judge, seed, self.integrity),
+            "leaderboard",
         )
         return self._reports.get(
             (judge, seed, int(rounds), view),
@@ -435,12 +443,18 @@ class ArenaService:
         if not 0 <= int(rounds) <= MAX_ROUNDS:
             raise InvalidInput(f"rounds must be between 0 and {MAX_ROUNDS}")
 
-        def compute() -> tuple[list[Battle], tuple]:
-            battles = counted_battles(self.store, judge)
-            return battles, bootstrap_samples(battles, rounds=MAX_ROUNDS, seed=seed)
+        def compute() -> tuple[list[Battle], list[float], tuple]:
+            # The votes the integrity rules keep, at their weights: the same battles the report is drawn from.
+            from hitl.service.leaderboard import battle_records
 
-        battles, samples = self._boards.get((judge, seed), battles_version(self.store, judge), compute, "leaderboard")
-        ratings = leaderboard(battles, rounds=int(rounds), seed=seed, samples=samples)
+            records, _ = battle_records(self.store, judge, self.integrity)
+            battles = [(r.model_a, r.model_b, r.outcome) for r in records]
+            weights = [r.weight for r in records]
+            return battles, weights, bootstrap_samples(battles, rounds=MAX_ROUNDS, seed=seed, weights=weights)
+
+        version = battles_version(self.store, judge)
+        battles, weights, samples = self._boards.get((judge, seed), version, compute, "leaderboard")
+        ratings = leaderboard(battles, rounds=int(rounds), seed=seed, samples=samples, weights=weights)
         models = [r.model for r in ratings]
         _, rates = win_rate_matrix(battles, models)
         _, counts = battle_counts(battles, models)

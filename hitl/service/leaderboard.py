@@ -10,35 +10,74 @@ so a request computes nothing unless a battle was counted or an answer stored; `
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
+from hitl.arena_integrity import IntegrityConfig, IntegrityReport, Vote, apply_rules
 from hitl.leaderboard_report import BattleRecord, Draws, draw
 from hitl.service.arena import _OUTCOME_SCORE
 from hitl.store import Store
-from hitl.store.schema import arena_battles, model_versions, prompts, responses
+from hitl.store.schema import arena_battles, model_versions, prompts, responses, users
 from hitl.style_control import style_counts
 
 
-def battle_records(store: Store, judge: str = "human") -> list[BattleRecord]:
-    """Every counted battle of this judge, oldest first, with both answers' style counts and the prompt's tags."""
+def battle_records(
+    store: Store, judge: str = "human", integrity: IntegrityConfig | None = None
+) -> tuple[list[BattleRecord], IntegrityReport | None]:
+    """Every counted battle of this judge, oldest first, with both answers' style counts and the prompt's tags.
+    Human votes first pass the integrity rules (hitl.arena_integrity): the records are what they kept, at their
+    weights, with the report of what each rule removed; program judges' battles are taken as they are."""
     a_model, b_model = model_versions.alias("a_model"), model_versions.alias("b_model")
     ra, rb = responses.alias("ra"), responses.alias("rb")
     with store.read() as conn:
         rows = conn.execute(
-            select(a_model.c.name, b_model.c.name, arena_battles.c.outcome, ra.c.text, rb.c.text, prompts.c.tags)
+            select(
+                arena_battles.c.id,
+                a_model.c.name,
+                b_model.c.name,
+                arena_battles.c.outcome,
+                ra.c.text,
+                rb.c.text,
+                prompts.c.tags,
+                prompts.c.text,
+                prompts.c.messages,
+                users.c.name,
+                arena_battles.c.voted_at,
+            )
             .join(a_model, a_model.c.id == arena_battles.c.model_a_id)
             .join(b_model, b_model.c.id == arena_battles.c.model_b_id)
             .join(ra, ra.c.id == arena_battles.c.response_a_id)
             .join(rb, rb.c.id == arena_battles.c.response_b_id)
             .join(prompts, prompts.c.id == arena_battles.c.prompt_id)
+            .outerjoin(users, users.c.id == arena_battles.c.user_id)
             .where(arena_battles.c.judge == judge, arena_battles.c.counted.is_(True))
             .order_by(arena_battles.c.id)
         ).all()
-    return [
-        BattleRecord(a, b, _OUTCOME_SCORE[o], style_counts(ta), style_counts(tb), tuple(sorted(set(tags or ()))))
-        for a, b, o, ta, tb, tags in rows
-        if o in _OUTCOME_SCORE
+    rows = [r for r in rows if r[3] in _OUTCOME_SCORE]
+    weights = {r[0]: 1.0 for r in rows}
+    report = None
+    if judge == "human":
+        votes = [
+            Vote(bid, voter or "?", at or 0.0, a, b, _OUTCOME_SCORE[o], text or json.dumps(messages), ta, tb)
+            for bid, a, b, o, ta, tb, _, text, messages, voter, at in rows
+        ]
+        kept, report = apply_rules(votes, integrity)
+        weights = {v.battle_id: v.weight for v in kept}
+    records = [
+        BattleRecord(
+            a,
+            b,
+            _OUTCOME_SCORE[o],
+            style_counts(ta),
+            style_counts(tb),
+            tuple(sorted(set(tags or ()))),
+            weights[bid],
+        )
+        for bid, a, b, o, ta, tb, tags, *_ in rows
+        if bid in weights
     ]
+    return records, report
 
 
 def rateable_models(store: Store) -> list[str]:
@@ -53,6 +92,7 @@ def rateable_models(store: Store) -> list[str]:
         )
 
 
-def report_draws(store: Store, judge: str = "human", seed: int = 0) -> Draws:
+def report_draws(store: Store, judge: str = "human", seed: int = 0, integrity: IntegrityConfig | None = None) -> Draws:
     """The costly part of the leaderboard report of one judge (hitl.leaderboard_report.draw)."""
-    return draw(battle_records(store, judge), rateable_models(store), seed=seed)
+    records, checked = battle_records(store, judge, integrity)
+    return draw(records, rateable_models(store), seed=seed, integrity=checked)

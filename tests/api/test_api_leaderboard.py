@@ -59,3 +59,26 @@ def test_new_battles_go_to_the_pair_the_ranking_has_not_told_apart(world):
     assert shown[frozenset(("wordy", "brief"))] == 0 and sum(shown.values()) == 12
     uniform = ArenaService(world.store, rng=random.Random(0), pairing=PairingConfig(method="uniform"))
     assert uniform.pairing.method == "uniform" and uniform.new_battle(world.rater).id
+
+
+def test_integrity_rules_report_what_they_removed(client, world):
+    from sqlalchemy import select
+
+    from hitl.catalog import add_prompt, add_response
+    from hitl.service.arena import record_battle
+    from hitl.store.schema import model_versions
+
+    _seed(world.store)
+    with world.store.write() as conn:
+        ids = dict(conn.execute(select(model_versions.c.name, model_versions.c.id)).all())
+        pid = add_prompt(conn, text="Who are you?", tags=["chat"])
+        a = add_response(conn, prompt_id=pid, text="As ChatGPT, I can help.", model_version_id=ids["wordy"])
+        b = add_response(conn, prompt_id=pid, text="Hello.", model_version_id=ids["brief"])
+    for _ in range(3):  # the same prompt, three times: void by the identity rule before repeats are weighed
+        record_battle(world.store, a, b, "a", judge="human", user_id=world.rater.id)
+    body = client.get("/api/v1/arena/leaderboard", headers=world.headers("rater")).json()
+    lines = {line.split(":")[0]: line for line in body["integrity"]}
+    assert set(lines) == {"identity", "caps", "outliers", "repeats"}
+    assert "3 votes void" in lines["identity"] and "answer A (wordy) names a model" in lines["identity"]
+    assert lines["caps"] == "caps: nothing removed" and body["message"] == "80 battles"
+    assert body["n_battles"] == 80 and body["flagged_voters"] == []
