@@ -39,7 +39,7 @@ class PairingConfig:
         metadata={"help": "adaptive: the pair that most narrows the ranking's intervals; uniform: a random pair."},
     )
     floor: float = field(
-        default=0.2,
+        default=0.1,
         metadata={"help": "Share of adaptive picks that are a uniformly random pair instead, so every pair is seen."},
     )
     ridge: float = field(

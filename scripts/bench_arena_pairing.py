@@ -92,7 +92,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25, help="Votes chosen at once [25].")
     parser.add_argument("--check", type=int, default=100, help="Votes between measurements [100].")
     parser.add_argument("--budget", type=int, default=8000, help="Most votes per simulation [8000].")
-    parser.add_argument("--floor", type=float, default=0.1, help="Adaptive's share of random pairs [0.1].")
+    floor = PairingConfig().floor
+    parser.add_argument("--floor", type=float, default=floor, help=f"Adaptive's share of random pairs [{floor}].")
     parser.add_argument("--targets", type=float, nargs="+", default=[6.0, 4.0, 3.0], help="Mean rank widths.")
     parser.add_argument("--measure", choices=("bootstrap", "fisher"), default="bootstrap", help="[bootstrap]")
     parser.add_argument("--out", type=Path, help="Write the results as JSON here.")
