@@ -34,12 +34,12 @@ from hitl.leaderboard_report import VIEWS, Report
 from hitl.ratings import MAX_ROUNDS, Battle, Rating, battle_counts, bootstrap_samples, leaderboard, win_rate_matrix
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
+from hitl.service.leaderboard import OUTCOME_SCORE, battle_records, report_draws
 from hitl.service.rating import CHOICES
 from hitl.store import Store
 from hitl.store.schema import ARENA_JUDGES, arena_battles, model_versions, prompts, responses
 from hitl.users import User
 
-_OUTCOME_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 _rng = random.SystemRandom()
 
 
@@ -98,8 +98,8 @@ def record_battle(
     """Store a judged battle between two stored responses to one prompt (outcome a / b / tie / both_bad)."""
     if judge not in ARENA_JUDGES:
         raise InvalidInput(f"judge must be one of {', '.join(ARENA_JUDGES)}")
-    if outcome not in _OUTCOME_SCORE:
-        raise InvalidInput(f"outcome must be one of {', '.join(_OUTCOME_SCORE)}")
+    if outcome not in OUTCOME_SCORE:
+        raise InvalidInput(f"outcome must be one of {', '.join(OUTCOME_SCORE)}")
     now = time.time()
     with store.write() as conn:
         rows = {
@@ -156,7 +156,7 @@ def counted_battles(store: Store, judge: str = "human") -> list[Battle]:
             .where(arena_battles.c.judge == judge, arena_battles.c.counted.is_(True))
             .order_by(arena_battles.c.id)
         ).all()
-    return [(a, b, _OUTCOME_SCORE[o]) for a, b, o in rows if o in _OUTCOME_SCORE]
+    return [(a, b, OUTCOME_SCORE[o]) for a, b, o in rows if o in OUTCOME_SCORE]
 
 
 def battles_version(store: Store, judge: str) -> tuple:
@@ -416,8 +416,6 @@ class ArenaService:
             raise InvalidInput(f"rounds must be between 0 and {MAX_ROUNDS}")
         if view not in VIEWS:
             raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
-        from hitl.service.leaderboard import report_draws  # it reads this module's outcome scores
-
         version = (battles_version(self.store, judge), answers_version(self.store))
         draws = self._boards.get(
             ("report", judge, seed),
@@ -445,8 +443,6 @@ class ArenaService:
 
         def compute() -> tuple[list[Battle], list[float], tuple]:
             # The votes the integrity rules keep, at their weights: the same battles the report is drawn from.
-            from hitl.service.leaderboard import battle_records
-
             records, _ = battle_records(self.store, judge, self.integrity)
             battles = [(r.model_a, r.model_b, r.outcome) for r in records]
             weights = [r.weight for r in records]

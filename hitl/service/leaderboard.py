@@ -12,14 +12,44 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from hitl.arena_integrity import IntegrityConfig, IntegrityReport, Vote, apply_rules
 from hitl.leaderboard_report import BattleRecord, Draws, draw
-from hitl.service.arena import _OUTCOME_SCORE
 from hitl.store import Store
 from hitl.store.schema import arena_battles, model_versions, prompts, responses, users
 from hitl.style_control import style_counts
+
+# Built once: making an alias builds a proxy per column (milliseconds per call), and the board asks often.
+_A_MODEL, _B_MODEL = model_versions.alias("a_model"), model_versions.alias("b_model")
+_RA, _RB = responses.alias("ra"), responses.alias("rb")
+
+_BATTLE_ROWS = (
+    select(
+        arena_battles.c.id,
+        _A_MODEL.c.name,
+        _B_MODEL.c.name,
+        arena_battles.c.outcome,
+        _RA.c.text,
+        _RB.c.text,
+        prompts.c.tags,
+        prompts.c.text,
+        prompts.c.messages,
+        users.c.name,
+        arena_battles.c.voted_at,
+    )
+    .join(_A_MODEL, _A_MODEL.c.id == arena_battles.c.model_a_id)
+    .join(_B_MODEL, _B_MODEL.c.id == arena_battles.c.model_b_id)
+    .join(_RA, _RA.c.id == arena_battles.c.response_a_id)
+    .join(_RB, _RB.c.id == arena_battles.c.response_b_id)
+    .join(prompts, prompts.c.id == arena_battles.c.prompt_id)
+    .outerjoin(users, users.c.id == arena_battles.c.user_id)
+    .where(arena_battles.c.judge == bindparam("judge"), arena_battles.c.counted.is_(True))
+    .order_by(arena_battles.c.id)
+)
+
+# A's score for each stored outcome (both answers bad counts as a tie); the arena records and reads the same.
+OUTCOME_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 
 
 def battle_records(
@@ -28,38 +58,14 @@ def battle_records(
     """Every counted battle of this judge, oldest first, with both answers' style counts and the prompt's tags.
     Human votes first pass the integrity rules (hitl.arena_integrity): the records are what they kept, at their
     weights, with the report of what each rule removed; program judges' battles are taken as they are."""
-    a_model, b_model = model_versions.alias("a_model"), model_versions.alias("b_model")
-    ra, rb = responses.alias("ra"), responses.alias("rb")
     with store.read() as conn:
-        rows = conn.execute(
-            select(
-                arena_battles.c.id,
-                a_model.c.name,
-                b_model.c.name,
-                arena_battles.c.outcome,
-                ra.c.text,
-                rb.c.text,
-                prompts.c.tags,
-                prompts.c.text,
-                prompts.c.messages,
-                users.c.name,
-                arena_battles.c.voted_at,
-            )
-            .join(a_model, a_model.c.id == arena_battles.c.model_a_id)
-            .join(b_model, b_model.c.id == arena_battles.c.model_b_id)
-            .join(ra, ra.c.id == arena_battles.c.response_a_id)
-            .join(rb, rb.c.id == arena_battles.c.response_b_id)
-            .join(prompts, prompts.c.id == arena_battles.c.prompt_id)
-            .outerjoin(users, users.c.id == arena_battles.c.user_id)
-            .where(arena_battles.c.judge == judge, arena_battles.c.counted.is_(True))
-            .order_by(arena_battles.c.id)
-        ).all()
-    rows = [r for r in rows if r[3] in _OUTCOME_SCORE]
+        rows = conn.execute(_BATTLE_ROWS, {"judge": judge}).all()
+    rows = [r for r in rows if r[3] in OUTCOME_SCORE]
     weights = {r[0]: 1.0 for r in rows}
     report = None
     if judge == "human":
         votes = [
-            Vote(bid, voter or "?", at or 0.0, a, b, _OUTCOME_SCORE[o], text or json.dumps(messages), ta, tb)
+            Vote(bid, voter or "?", at or 0.0, a, b, OUTCOME_SCORE[o], text or json.dumps(messages), ta, tb)
             for bid, a, b, o, ta, tb, _, text, messages, voter, at in rows
         ]
         kept, report = apply_rules(votes, integrity)
@@ -68,7 +74,7 @@ def battle_records(
         BattleRecord(
             a,
             b,
-            _OUTCOME_SCORE[o],
+            OUTCOME_SCORE[o],
             style_counts(ta),
             style_counts(tb),
             tuple(sorted(set(tags or ()))),
