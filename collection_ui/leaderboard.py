@@ -49,6 +49,7 @@ COMPARISON_HEADERS = [
     "A wins / ties / B wins",
     "A's win rate [95% CI]",
     "length-controlled",
+    "style-controlled [95% CI]",
     "verdict",
 ]
 NO_BATTLES = {
@@ -150,7 +151,8 @@ def _comparison_rows(rows: list[ComparisonRow]) -> list[list]:
         tally = "–" if c.wins is None else f"{c.wins} / {c.ties} / {c.losses}"
         lc = "–" if c.length_controlled is None else f"{c.length_controlled:.2f}"
         rate = format_rate(c.rate, c.low, c.high)
-        out.append([c.a, c.b, c.judge, c.source, c.n, tally, rate, lc, c.verdict])
+        style = "–" if c.style_controlled is None else format_rate(c.style_controlled, c.style_low, c.style_high)
+        out.append([c.a, c.b, c.judge, c.source, c.n, tally, rate, lc, style, c.verdict])
     return out
 
 

@@ -53,6 +53,10 @@ class ComparisonRow:
     high: float
     length_controlled: float | None
     verdict: str
+    # A's win rate with length and markdown held equal (hitl.style_control), its 95% interval; None for a loop round.
+    style_controlled: float | None = None
+    style_low: float | None = None
+    style_high: float | None = None
 
 
 def record_pairs(store: Store, pairs: Sequence[JudgedPair], judge: str, judge_name: str) -> int:
@@ -100,6 +104,7 @@ def _version(store: Store) -> tuple:
 
 
 def _battle_rows(store: Store, rounds: int) -> list[ComparisonRow]:
+    from hitl.style_control import style_controlled_rate
     from hitl.winrate import win_rate
 
     versions = model_versions.alias("v")
@@ -113,8 +118,8 @@ def _battle_rows(store: Store, rounds: int) -> list[ComparisonRow]:
                 arena_battles.c.judge,
                 versions.c.name,
                 arena_battles.c.outcome,
-                func.length(ra.c.text),
-                func.length(rb.c.text),
+                ra.c.text,
+                rb.c.text,
             )
             .join(ra, ra.c.id == arena_battles.c.response_a_id)
             .join(rb, rb.c.id == arena_battles.c.response_b_id)
@@ -122,19 +127,21 @@ def _battle_rows(store: Store, rounds: int) -> list[ComparisonRow]:
             .where(arena_battles.c.judge.in_(JUDGED), arena_battles.c.counted.is_(True))
             .order_by(arena_battles.c.id)
         ).all()
-    groups: dict[tuple, list[tuple[float, int, int]]] = defaultdict(list)
-    for a, b, judge, judge_name, outcome, len_a, len_b in rows:
+    groups: dict[tuple, list[tuple[float, str, str]]] = defaultdict(list)
+    for a, b, judge, judge_name, outcome, text_a, text_b in rows:
         if outcome not in _SCORE:
             continue
         # One row per pair of versions and judge, oriented as it was first stored.
         if (b, a, judge, judge_name) in groups:
-            groups[(b, a, judge, judge_name)].append((1.0 - _SCORE[outcome], len_b or 0, len_a or 0))
+            groups[(b, a, judge, judge_name)].append((1.0 - _SCORE[outcome], text_b or "", text_a or ""))
         else:
-            groups[(a, b, judge, judge_name)].append((_SCORE[outcome], len_a or 0, len_b or 0))
+            groups[(a, b, judge, judge_name)].append((_SCORE[outcome], text_a or "", text_b or ""))
     out = []
     for (a, b, judge, judge_name), found in groups.items():
         outcomes = [o for o, _, _ in found]
-        r = win_rate(outcomes, [x for _, x, _ in found], [y for _, _, y in found], bootstrap=rounds)
+        texts_a, texts_b = [x for _, x, _ in found], [y for _, _, y in found]
+        r = win_rate(outcomes, [len(x) for x in texts_a], [len(y) for y in texts_b], bootstrap=rounds)
+        style = style_controlled_rate(outcomes, texts_a, texts_b, bootstrap=rounds)
         label = f"{'reward model' if judge == 'reward' else 'oracle'} {judge_name or '?'}"
         out.append(
             ComparisonRow(
@@ -151,6 +158,9 @@ def _battle_rows(store: Store, rounds: int) -> list[ComparisonRow]:
                 r.high,
                 r.length_controlled,
                 win_verdict(names[a], names[b], r.low, r.high, r.n),
+                style.rate,
+                style.low,
+                style.high,
             )
         )
     return out
