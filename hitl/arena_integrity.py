@@ -129,9 +129,9 @@ def _identity(votes: list[Vote], patterns: Sequence[str]) -> tuple[list[Vote], R
             void.append((v, found))
         else:
             kept.append(v)
-    detail = [f"battle {v.battle_id}: answer {side} ({model}) names a model" for v, (side, model) in void[:20]]
-    if len(void) > 20:
-        detail.append(f"and {len(void) - 20} more")
+    detail = [f"battle {v.battle_id}: answer {side} ({model}) names a model" for v, (side, model) in void[:5]]
+    if len(void) > 5:  # a few examples; battle_ids has them all
+        detail.append(f"and {len(void) - 5} more")
     if void:
         detail.insert(0, f"{len(void)} vote{'' if len(void) == 1 else 's'} void")
     return kept, RuleResult("identity", len(void), detail, [v.battle_id for v, _ in void])

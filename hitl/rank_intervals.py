@@ -174,7 +174,8 @@ def pair_plan(
         points_a = rate * n
     elif n > 0:
         rate = points_a / n
-        source = f"at the observed rate {rate:.2f} (n={n})"
+        low, high = wilson(points_a, n)
+        source = f"at the observed rate {rate:.2f} [{low:.2f}, {high:.2f}] n={n}"
     elif implied_rate is not None:
         rate = implied_rate
         source = f"at the rate the ratings imply ({rate:.2f}; they never met)"
