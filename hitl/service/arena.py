@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from hitl import leaderboard_report
 from hitl.arena_integrity import IntegrityConfig
@@ -34,7 +34,14 @@ from hitl.leaderboard_report import VIEWS, Report
 from hitl.ratings import MAX_ROUNDS, Battle, Rating, battle_counts, bootstrap_samples, leaderboard, win_rate_matrix
 from hitl.service.access import require
 from hitl.service.heavy import HeavyGate, ResultCache
-from hitl.service.leaderboard import OUTCOME_SCORE, battle_records, report_draws
+from hitl.service.leaderboard import (
+    OUTCOME_SCORE,
+    answers_version,
+    battle_records,
+    battles_version,
+    counted_battles,
+    report_draws,
+)
 from hitl.service.rating import CHOICES
 from hitl.store import Store
 from hitl.store.schema import ARENA_JUDGES, arena_battles, model_versions, prompts, responses
@@ -142,43 +149,6 @@ def record_battle(
                 revealed_at=now,
             )
         ).inserted_primary_key[0]
-
-
-def counted_battles(store: Store, judge: str = "human") -> list[Battle]:
-    """(model A name, model B name, score of A) for every counted battle of this judge."""
-    a_model = model_versions.alias("a_model")
-    b_model = model_versions.alias("b_model")
-    with store.read() as conn:
-        rows = conn.execute(
-            select(a_model.c.name, b_model.c.name, arena_battles.c.outcome)
-            .join(a_model, a_model.c.id == arena_battles.c.model_a_id)
-            .join(b_model, b_model.c.id == arena_battles.c.model_b_id)
-            .where(arena_battles.c.judge == judge, arena_battles.c.counted.is_(True))
-            .order_by(arena_battles.c.id)
-        ).all()
-    return [(a, b, OUTCOME_SCORE[o]) for a, b, o in rows if o in OUTCOME_SCORE]
-
-
-def battles_version(store: Store, judge: str) -> tuple:
-    """What changes whenever the counted battles of a judge change (votes only ever add counted battles)."""
-    with store.read() as conn:
-        return tuple(
-            conn.execute(
-                select(func.count(), func.max(arena_battles.c.id), func.max(arena_battles.c.voted_at)).where(
-                    arena_battles.c.judge == judge, arena_battles.c.counted.is_(True)
-                )
-            ).one()
-        )
-
-
-def answers_version(store: Store) -> tuple:
-    """What changes whenever stored answers, prompts or model versions are added."""
-    with store.read() as conn:
-        return (
-            conn.execute(select(func.count(), func.max(responses.c.id))).one(),
-            conn.execute(select(func.max(prompts.c.id))).scalar(),
-            conn.execute(select(func.max(model_versions.c.id))).scalar(),
-        )
 
 
 class ArenaService:

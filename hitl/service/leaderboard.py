@@ -1,5 +1,6 @@
-"""The leaderboard report's data from the store: every counted battle of a judge as a plain record (both answers'
-style counts, the prompt's tags) and the models that could be rated; hitl.leaderboard_report does the statistics.
+"""The leaderboard's data from the store: every counted battle of a judge as a plain record (both answers' style
+counts, the prompt's tags) after the integrity rules, the models that could be rated, and the versions of the
+battles and of the stored answers that the caches key on; hitl.leaderboard_report does the statistics.
 
     hitl leaderboard --judge human --view style
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from hitl.arena_integrity import IntegrityConfig, IntegrityReport, Vote, apply_rules
 from hitl.leaderboard_report import BattleRecord, Draws, draw
+from hitl.ratings import Battle
 from hitl.store import Store
 from hitl.store.schema import arena_battles, model_versions, prompts, responses, users
 from hitl.style_control import style_counts
@@ -84,6 +86,42 @@ def battle_records(
         if bid in weights
     ]
     return records, report
+
+
+def counted_battles(store: Store, judge: str = "human") -> list[Battle]:
+    """(model A name, model B name, score of A) for every counted battle of this judge."""
+    a_model, b_model = _A_MODEL, _B_MODEL
+    with store.read() as conn:
+        rows = conn.execute(
+            select(a_model.c.name, b_model.c.name, arena_battles.c.outcome)
+            .join(a_model, a_model.c.id == arena_battles.c.model_a_id)
+            .join(b_model, b_model.c.id == arena_battles.c.model_b_id)
+            .where(arena_battles.c.judge == judge, arena_battles.c.counted.is_(True))
+            .order_by(arena_battles.c.id)
+        ).all()
+    return [(a, b, OUTCOME_SCORE[o]) for a, b, o in rows if o in OUTCOME_SCORE]
+
+
+def battles_version(store: Store, judge: str) -> tuple:
+    """What changes whenever the counted battles of a judge change (votes only ever add counted battles)."""
+    with store.read() as conn:
+        return tuple(
+            conn.execute(
+                select(func.count(), func.max(arena_battles.c.id), func.max(arena_battles.c.voted_at)).where(
+                    arena_battles.c.judge == judge, arena_battles.c.counted.is_(True)
+                )
+            ).one()
+        )
+
+
+def answers_version(store: Store) -> tuple:
+    """What changes whenever stored answers, prompts or model versions are added."""
+    with store.read() as conn:
+        return (
+            conn.execute(select(func.count(), func.max(responses.c.id))).one(),
+            conn.execute(select(func.max(prompts.c.id))).scalar(),
+            conn.execute(select(func.max(model_versions.c.id))).scalar(),
+        )
 
 
 def rateable_models(store: Store) -> list[str]:
