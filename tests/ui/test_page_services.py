@@ -131,7 +131,7 @@ def test_eval_policy_pairs_reach_the_comparisons_once(store, make_user):
     )
     assert row.rate == pytest.approx(0.9) and row.low > 0.5 and "tuned is better than base" in row.verdict
     # Beside the length-controlled rate, the style-controlled one with its interval (hitl.style_control).
-    assert row.style_low <= row.style_controlled <= row.style_high and 0 <= row.style_low and row.style_high <= 1
+    assert row.style_low <= row.style_controlled <= row.style_high and row.style_low >= 0 and row.style_high <= 1
     assert service.arena.board(viewer, "oracle").n_battles == 10
 
     from hitl.campaigns import create_campaign
