@@ -148,6 +148,16 @@ def _resume_checkpoint(output_dir: Path, fingerprint: str, main: bool) -> str | 
     return checkpoint
 
 
+def _drop_checkpoints(output_dir: Path) -> None:
+    """Checkpoints exist to resume a killed run; once the model is saved they are only disk (two of MiniLM with
+    its optimizer state are ~520 MB, and a loop trains one to three reward models a round)."""
+    import shutil
+
+    for folder in output_dir.glob("checkpoint-*"):
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _peft_config(config: RewardTrainConfig, model: Any) -> Any:
     if not config.use_lora:
         return None
@@ -266,6 +276,7 @@ def train_reward(
     trainer.save_model(str(output_dir))  # every process: FSDP / ZeRO gather the weights; only the main one writes
     if not main:
         return result
+    _drop_checkpoints(output_dir)
     tokenizer.save_pretrained(str(output_dir))
     base = resolve_backbone(backbone) if isinstance(backbone, str) else None
     save_settings(

@@ -59,6 +59,8 @@ def test_resumed_run_replays_the_same_batches(make_reward_config, tmp_path, save
     result = _run(make_reward_config, tmp_path / "killed", rows, resumed, save_steps=save_steps)
     last_checkpoint = kill_after // save_steps * save_steps
     assert killed[:last_checkpoint] + resumed == whole
+    # A finished run keeps its model, not the checkpoints it could have resumed from.
+    assert not list((tmp_path / "whole").glob("checkpoint-*")) and not list((tmp_path / "killed").glob("checkpoint-*"))
 
     prompts, chosen = [r["prompt"] for r in rows], [r["chosen"] for r in rows]
     from reward.score import RewardScorer
