@@ -6,7 +6,7 @@ pytest tests/ui -q      # needs Debian's chromium (make setup installs it)
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hitl.store.schema import judgments, responses, users
 from tests.ui.conftest import PAGES_FOR_SHOTS
@@ -32,13 +32,19 @@ def _wait_for_item(page, previous: str | None = None) -> str:
     return _text(page, RESPONSE_A)
 
 
-def _judgments_of(store, name: str) -> list[tuple[str, int]]:
-    """(winning response text, strength) of each judgment by `name`, in order."""
+def _last_judgment_id(store) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.max(judgments.c.id))).scalar() or 0
+
+
+def _judgments_of(store, name: str, after: int = 0) -> list[tuple[str, int]]:
+    """(winning response text, strength) of each judgment by `name` with an id above `after`, in order (the site is
+    shared by the session's browser tests: other tests' judgments by the same rater are not this one's)."""
     with store.read() as conn:
         rows = conn.execute(
             select(judgments.c.ranking, judgments.c.strength)
             .join(users, users.c.id == judgments.c.user_id)
-            .where(users.c.name == name)
+            .where(users.c.name == name, judgments.c.id > after)
             .order_by(judgments.c.id)
         ).all()
         texts = dict(conn.execute(select(responses.c.id, responses.c.text)).all())
@@ -46,6 +52,7 @@ def _judgments_of(store, name: str) -> list[tuple[str, int]]:
 
 
 def test_rater_judges_three_items_with_the_keyboard_and_a_refresh(site, page, tmp_path):
+    before = _last_judgment_id(site.store)
     site.login(page, "rita", then="/rate/")
     assert page.url.endswith("/rate/")
     first_a = _wait_for_item(page)
@@ -69,7 +76,7 @@ def test_rater_judges_three_items_with_the_keyboard_and_a_refresh(site, page, tm
     page.keyboard.press("Enter")
     _wait_for_item(page, third_a)
 
-    assert _judgments_of(site.store, "rita") == [(first_a, 2), (second_b, 2), (third_b, 3)]
+    assert _judgments_of(site.store, "rita", after=before) == [(first_a, 2), (second_b, 2), (third_b, 3)]
     page.screenshot(path=str(tmp_path / "rate-after.png"), full_page=True)
 
 
