@@ -67,6 +67,13 @@ def safe_markdown(value: str = "", **kwargs) -> gr.Markdown:
     return gr.Markdown(value, sanitize_html=True, header_links=False, **kwargs)
 
 
+def result_table(headers: list[str], label: str, elem_id: str, **kwargs) -> gr.Dataframe:
+    """A read-only table of computed figures, styled as the pages' tables (`hitl-table`)."""
+    return gr.Dataframe(
+        headers=headers, interactive=False, label=label, elem_id=elem_id, elem_classes=["hitl-table"], **kwargs
+    )
+
+
 ROLE_NAMES = {"user": "User", "assistant": "Assistant", "system": "System"}
 
 

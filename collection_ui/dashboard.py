@@ -12,7 +12,7 @@ from datetime import datetime
 import gradio as gr
 
 from collection_ui.charts import hourly_figure, rater_bars
-from collection_ui.common import caller, nav_markdown, page_blocks, safe_markdown, shown_errors
+from collection_ui.common import caller, nav_markdown, page_blocks, result_table, safe_markdown, shown_errors
 from hitl.service import Service
 from hitl.service.dashboard import ROUND_INTERVALS, Dashboard
 from hitl.stats import TAG_RATES, format_rate
@@ -126,56 +126,46 @@ def build(service: Service) -> gr.Blocks:
             refresh = gr.Button("Refresh")
         headline = safe_markdown(elem_id="hitl-dashboard-headline")
         throughput = gr.Plot(label="Judgments per hour", show_label=False, elem_id="hitl-dashboard-hours")
-        table = gr.Dataframe(
+        table = result_table(
             headers=[h for h, _ in RATER_TABLE],
             datatype=RATER_TYPES,
-            interactive=False,
             label="Raters (click a header to sort)",
             max_height=640,
             wrap=True,
             column_widths=[190] + [_width(h) for h, _ in RATER_TABLE[1:-1]] + [360],
             elem_id="hitl-dashboard-raters",
-            elem_classes=["hitl-table"],
         )
         with gr.Row():
             # The figures carry their own titles: no label box over them.
             plots = [gr.Plot(label=title, show_label=False, min_width=320) for title, *_ in RATER_CHARTS]
-        rounds = gr.Dataframe(
+        rounds = result_table(
             headers=ROUND_TABLE,
-            interactive=False,
             label="Loop rounds (hitl loop / hitl serve --loop-campaign): rates with their 95% interval and n",
             wrap=True,
             # The rate columns hold "0.71 [0.55, 0.83] n=31" on one line.
             column_widths=[max(_width(h), 250 if h in ROUND_INTERVALS else 0) for h in ROUND_TABLE[:-1]] + [360],
             elem_id="hitl-dashboard-rounds",
-            elem_classes=["hitl-table"],
         )
-        standing = gr.Dataframe(
+        standing = result_table(
             headers=STANDING_KEYS,
-            interactive=False,
             label="Raters under the workforce rules: in training, passed, failed, paused, warned (hitl workforce)",
             wrap=True,
             elem_id="hitl-dashboard-standing",
-            elem_classes=["hitl-table"],
         )
-        tags = gr.Dataframe(
+        tags = result_table(
             headers=TAG_HEADERS,
-            interactive=False,
             label="By prompt tag: preference shares, agreement and gold accuracy, each with its 95% interval and n",
             wrap=True,
             column_widths=_tag_widths(TAG_HEADERS),
             elem_id="hitl-dashboard-tags",
-            elem_classes=["hitl-table"],
         )
-        rater_tags = gr.Dataframe(
+        rater_tags = result_table(
             headers=RATER_TAG_HEADERS,
-            interactive=False,
             label="Raters by prompt tag (issues: lower on this tag than on the others, false discovery rate 5%)",
             wrap=True,
             max_height=480,
             column_widths=_tag_widths(RATER_TAG_HEADERS),
             elem_id="hitl-dashboard-rater-tags",
-            elem_classes=["hitl-table"],
         )
         outputs = [headline, throughput, table, *plots, rounds, standing, tags, rater_tags]
 

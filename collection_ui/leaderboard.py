@@ -15,7 +15,7 @@ resamples are an advanced setting with the CLI's default (hitl.stats.BOOTSTRAP_R
 import gradio as gr
 
 from collection_ui.charts import heatmap_figure
-from collection_ui.common import caller, nav_markdown, page_blocks, safe_markdown, shown_errors
+from collection_ui.common import caller, nav_markdown, page_blocks, result_table, safe_markdown, shown_errors
 from hitl.leaderboard_report import MIN_BATTLES_TO_RANK, ModelRow, Report, interval_text
 from hitl.ratings import MAX_ROUNDS
 from hitl.service import Service
@@ -174,43 +174,35 @@ def build(service: Service) -> gr.Blocks:
             elem_id="hitl-board-view",
         )
         summary = safe_markdown(elem_id="hitl-board-summary")
-        ratings = gr.Dataframe(
+        ratings = result_table(
             headers=RATING_HEADERS,
-            interactive=False,
             label="Ratings",
             elem_id="hitl-board",
-            elem_classes=["hitl-table"],
         )
         verdicts = safe_markdown(elem_id="hitl-board-verdicts")
-        coefficients = gr.Dataframe(
+        coefficients = result_table(
             headers=COEFFICIENT_HEADERS,
-            interactive=False,
             label="What the judges reward: log-odds of winning per standard deviation of the style difference",
             elem_id="hitl-board-style",
-            elem_classes=["hitl-table"],
         )
         gr.Markdown("### Categories")
         category = gr.Radio(label="Prompt category", choices=[ALL_PROMPTS], value=ALL_PROMPTS, elem_id="hitl-category")
         category_summary = safe_markdown(elem_id="hitl-category-summary")
-        category_board = gr.Dataframe(
+        category_board = result_table(
             headers=CATEGORY_HEADERS,
-            interactive=False,
             label="Category ratings",
             elem_id="hitl-category-board",
-            elem_classes=["hitl-table"],
         )
         heatmap = gr.Plot(label="Win rates", show_label=False)
         gr.Markdown(
             "### Comparisons\nWin rate of A over B on the same prompts, judged by a reward model or an oracle: every "
             "`hitl eval-policy` run and every loop round's new policy against its base."
         )
-        comparisons = gr.Dataframe(
+        comparisons = result_table(
             headers=COMPARISON_HEADERS,
-            interactive=False,
             label="Comparisons",
             wrap=True,
             elem_id="hitl-comparisons",
-            elem_classes=["hitl-table"],
         )
         with gr.Accordion("Advanced", open=False):
             rounds = gr.Slider(
