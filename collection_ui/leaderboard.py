@@ -48,7 +48,7 @@ COMPARISON_HEADERS = [
     "n",
     "A wins / ties / B wins",
     "A's win rate [95% CI]",
-    "length-controlled",
+    "length-controlled [95% CI]",
     "style-controlled [95% CI]",
     "verdict",
 ]
@@ -149,7 +149,7 @@ def _comparison_rows(rows: list[ComparisonRow]) -> list[list]:
     out = []
     for c in rows:
         tally = "–" if c.wins is None else f"{c.wins} / {c.ties} / {c.losses}"
-        lc = "–" if c.length_controlled is None else f"{c.length_controlled:.2f}"
+        lc = "–" if c.length_controlled is None else format_rate(c.length_controlled, c.lc_low, c.lc_high)
         rate = format_rate(c.rate, c.low, c.high)
         style = "–" if c.style_controlled is None else format_rate(c.style_controlled, c.style_low, c.style_high)
         out.append([c.a, c.b, c.judge, c.source, c.n, tally, rate, lc, style, c.verdict])

@@ -6,12 +6,13 @@ the uncertainty of the ranking, with a floor of uniformly random pairs so every 
 Pure functions over battle tallies. The ratings' uncertainty is the Gaussian approximation of the Bradley-Terry
 fit: covariance = the inverse of the Fisher information at the (ridge-regularised) maximum, on the logit scale.
 One more battle between i and j adds information w = p (1 - p) along e_i - e_j (p = the fitted chance that i
-wins), whatever its outcome, so the covariance after it is known in advance (a rank-one update). A model's rank
-interval is as wide as the number of models whose rating intervals overlap its own; the score of a candidate pair
-is how much one battle of it shrinks that count summed over models, smoothed (`soft_rank_width`). Far-apart pairs
-(p near 0 or 1) tell little and pairs already told apart gain nothing, so votes go to close, rarely met, or linking
-pairs. A batch is chosen greedily, updating the covariance after each pick. `scripts/bench_arena_pairing.py`
-measures what this saves against uniform pairing on simulated voters.
+wins), whatever its outcome, so the covariance after it is known in advance (a rank-one update). The leaderboard's
+rank intervals (hitl.rank_intervals) widen by one for every pair of models whose gap is not significant in the
+joint band over all pairs; the score of a candidate pair is how much one battle of it lowers that count, smoothed
+(`unresolved_pairs`), through every gap it informs: the pair's own and, through the covariance, the gaps of the
+models either one met. Far-apart pairs (p near 0 or 1) tell little and pairs already told apart gain nothing, so
+votes go to close, rarely met, or linking pairs. A batch is chosen greedily, updating the covariance after each
+pick. `scripts/bench_arena_pairing.py` measures what this saves against uniform pairing on simulated voters.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ class PairingConfig:
     )
     z: float | None = field(
         default=None,
-        metadata={"help": "Band (in sd) inside which two models still overlap; default: the joint band for n models."},
+        metadata={
+            "help": "Band (in sd of a gap) inside which two models are not told apart; default: the joint band over "
+            "all pairs, as the rank intervals use."
+        },
     )
 
     def validate(self) -> None:
@@ -103,53 +107,79 @@ def centred(cov: np.ndarray) -> np.ndarray:
     return centre @ cov @ centre
 
 
-def sidak_z(n_models: int, level: float = 0.95) -> float:
+def sidak_z(n_intervals: int, level: float = 0.95) -> float:
     """The band multiplier that holds for n independent intervals at once (the max-t band's value, roughly)."""
     from statistics import NormalDist
 
-    if n_models < 1:
+    if n_intervals < 1:
         return Z95
-    single = 1.0 - level ** (1.0 / n_models)
+    single = 1.0 - level ** (1.0 / n_intervals)
     return NormalDist().inv_cdf(1.0 - single / 2.0)
 
 
-def soft_rank_width(theta: np.ndarray, sd: np.ndarray, z: float) -> np.ndarray:
-    """Sum over models of how many other models' intervals overlap theirs, smoothed: model k's interval
-    (rating +- z sd) and model l's overlap with weight Phi(z - |gap| / (sd_k + sd_l)). `sd` may be a stack of rows
-    (..., n); the result has the stack's shape. Every rank interval's width is at most its overlap count."""
-    distance = np.abs(theta[:, None] - theta[None, :])
-    span = sd[..., :, None] + sd[..., None, :]
-    overlap = ndtr(z - distance / span)
-    return overlap.sum(axis=(-1, -2)) - len(theta) * ndtr(z)  # without each model's overlap with itself
+def gap_band_z(n_models: int, level: float = 0.95) -> float:
+    """The multiplier of the joint band over all n (n - 1) / 2 pairwise gaps (what sets the rank intervals)."""
+    return sidak_z(max(1, n_models * (n_models - 1) // 2), level)
+
+
+def unresolved_pairs(gap: np.ndarray, sd: np.ndarray, z: float) -> np.ndarray:
+    """How many pairs are not told apart, smoothed: pair d counts Phi(z - |gap_d| / sd_d), which is ~1 while its band
+    (gap +- z sd) covers 0 and ~0 once it clears it. `sd` may be a stack of rows (..., pairs); sums the last axis.
+    Each unresolved pair widens the rank intervals of both its models by one."""
+    return ndtr(z - np.abs(gap) / np.maximum(sd, 1e-12)).sum(axis=-1)
+
+
+def _difference_matrix(n: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+    e = np.zeros((n, len(pairs)))
+    for c, (i, j) in enumerate(pairs):
+        e[i, c], e[j, c] = 1.0, -1.0
+    return e
+
+
+# pair_scores works through the gaps in blocks of at most this many (gap, candidate, node) cells: bounded memory.
+_SCORE_CELLS = 4_000_000
+# Where a gap's estimate may move after the battles: Gauss-Hermite nodes and weights for a standard normal.
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
 def pair_scores(
-    theta: np.ndarray, cov: np.ndarray, z: float | None = None
+    theta: np.ndarray, cov: np.ndarray, z: float | None = None, lookahead: float = 1.0
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """Every pair (i < j) and its score: how much one battle of it shrinks the soft total rank-interval width.
+    """Every pair (i < j) and its score: how much `lookahead` battles of it are expected to lower the smoothed count
+    of pairs not told apart.
 
-    A model's rank interval is set by the models whose rating intervals (rating +- z sd, the sd of its rating
-    about the mean, as the leaderboard shows it) overlap its own. One battle of pair c lowers every rating's
-    variance by a known amount (Cov(rating k, gap c)^2 w / (1 + w Var(gap c))); the score is the overlap count
-    before minus after."""
+    m battles of pair c, each with information w, lower the variance of every gap d by
+    drop = Cov(gap d, gap c)^2 m w / (1 + m w Var(gap c)) (the rank-one update), and the estimate of gap d moves
+    by a normal amount of that same variance (what the battles will show is not known yet): the expected count
+    after them is E Phi(z - |gap + sqrt(drop) u| / sd after), u standard normal. So a gap nobody has measured (a
+    new model's, estimated at the prior's 0) scores by what it may turn out to be, not by its estimate; gaps far
+    from significance either way hardly move the count. choose_pairs looks ahead by each pair's share of the
+    votes so far: one battle cannot settle an unmeasured gap, its share of the coming votes can."""
     n = len(theta)
     pairs = list(combinations(range(n), 2))
     if not pairs:
         return pairs, np.zeros(0)
-    z = sidak_z(n) if z is None else z
-    e = np.zeros((n, len(pairs)))
-    for c, (i, j) in enumerate(pairs):
-        e[i, c], e[j, c] = 1.0, -1.0
-    about_mean = centred(cov)
-    var = np.maximum(np.diag(about_mean), 1e-12)  # each rating's variance about the mean (what its interval shows)
-    u = about_mean @ e  # u[k, c] = Cov(rating k, gap of pair c)
-    gap_var = np.maximum(np.einsum("kc,kc->c", e, cov @ e), 1e-12)
+    z = gap_band_z(n) if z is None else z
+    e = _difference_matrix(n, pairs)
+    cov_e = cov @ e  # (models, pairs)
+    var = np.maximum(np.einsum("kc,kc->c", e, cov_e), 1e-12)  # each gap's variance
     gap = theta[[i for i, _ in pairs]] - theta[[j for _, j in pairs]]
     p = 1.0 / (1.0 + np.exp(-gap))
     info = p * (1.0 - p)  # what one battle of pair c tells, whoever wins
-    drop = u**2 * (info / (1.0 + info * gap_var))[None, :]  # drop[k, c]: variance of rating k removed by battle c
-    after = np.sqrt(np.maximum(var[None, :] - drop.T, 1e-12))  # (pairs, models)
-    return pairs, soft_rank_width(theta, np.sqrt(var), z) - soft_rank_width(theta, after, z)
+    gain = lookahead * info / (1.0 + lookahead * info * var)
+    # Only gaps that are not settled either way can change the count.
+    live = np.flatnonzero(ndtr(z - np.abs(gap) / np.sqrt(var)) > 1e-6)
+    scores = np.full(len(pairs), float(unresolved_pairs(gap[live], np.sqrt(var[live]), z)))
+    block = max(1, _SCORE_CELLS // (len(pairs) * len(_NODES)))
+    for start in range(0, len(live), block):
+        d = live[start : start + block]
+        drop = np.minimum((e[:, d].T @ cov_e) ** 2 * gain[None, :], var[d, None] - 1e-12)  # (gaps d, candidates c)
+        sd_after = np.sqrt(var[d, None] - drop)
+        moved = gap[d, None, None] + np.sqrt(drop)[..., None] * _NODES  # (d, c, node)
+        expected = ndtr(z - np.abs(moved) / sd_after[..., None]) @ _WEIGHTS
+        scores -= expected.sum(axis=0)
+    return pairs, scores
 
 
 def choose_pairs(
@@ -178,12 +208,14 @@ def choose_pairs(
         return [tuple(names[x] for x in rng.choice(candidates)) for _ in range(k)]
     theta, cov = fitted if fitted is not None else fit_with_covariance(*tallies(names, battles), ridge=config.ridge)
     usable = set(candidates)
+    # Score each pair by what its share of the votes so far would do (at least one battle): see pair_scores.
+    lookahead = max(1.0, len(battles) / len(candidates))
     out = []
     for _ in range(k):
         if rng.random() < config.floor:
             i, j = rng.choice(candidates)
         else:
-            pairs, scores = pair_scores(theta, cov, config.z)
+            pairs, scores = pair_scores(theta, cov, config.z, lookahead)
             ranked = [(s, c) for c, s in zip(pairs, scores, strict=True) if c in usable]
             best = max(s for s, _ in ranked)
             i, j = rng.choice([c for s, c in ranked if s >= best - 1e-12 * max(1.0, abs(best))])  # ties: at random

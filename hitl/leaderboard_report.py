@@ -30,7 +30,6 @@ from hitl.rank_intervals import (
     adjacent_verdicts,
     pair_plan,
     rank_intervals,
-    simultaneous_intervals,
 )
 from hitl.ratings import MAX_ROUNDS, SCALE, bootstrap_samples, bradley_terry, intervals_from
 from hitl.style_control import STYLE_FEATURES, StyleBoard, StyleCoefficient, style_board
@@ -157,7 +156,7 @@ class Report:
     plans: list[PairPlan]
     categories: list[CategoryBoard]
     hidden_categories: int
-    critical_value: float  # the joint band's multiplier (1.96 would be one model alone)
+    critical_value: float  # multiplier of the band over every pair's gap that sets the ranks (1.96 for two models)
     message: str
     notes: list[str] = field(default_factory=list)
     integrity: list[str] = field(default_factory=list)  # one line per integrity rule: what it removed
@@ -189,8 +188,8 @@ def _bounds(low: float, high: float, won_all: bool, lost_all: bool) -> tuple[flo
 def _ranked(
     ratings: dict[str, float], cols: list[str], samples: np.ndarray, n: int
 ) -> tuple[dict[str, RankInterval], list[Verdict], float]:
-    joint, c = simultaneous_intervals(cols, ratings, samples)
-    ranks = {r.model: r for r in rank_intervals(joint, ratings)}
+    ranked, c = rank_intervals(cols, ratings, samples)
+    ranks = {r.model: r for r in ranked}
     if n < MIN_BATTLES_TO_RANK:
         everyone = len(ratings)
         ranks = {m: RankInterval(m, r.rank, 1, everyone) for m, r in ranks.items()}

@@ -10,8 +10,12 @@ all hold at once far less often, and a rank depends on all of them. So:
 - `simultaneous_intervals`: the max-t bootstrap band. For each resample, the largest standardised deviation over
   all models, max_i |sample_i - rating_i| / sd_i; its 95th percentile c widens every interval to rating_i +- c sd_i,
   and then all of them hold together with 95% confidence (c is about 1.96 for one model, more for many).
-- `rank_intervals`: from those joint intervals, the best rank of a model is 1 + the models entirely above it, its
-  worst is the number of models not entirely below it. Holds for every model at once.
+- `rank_intervals`: from the gaps between models, not from the rating intervals. The max-t band over every pair's
+  gap (rating_i - rating_j) holds for all pairs at once with 95% confidence; the best rank of a model is 1 + the
+  models whose gap over it is above 0 across the whole band, its worst is the number of models not significantly
+  below it. So the ranks hold jointly for every model (the simultaneous rank sets of Mogstad, Romano, Shaikh and
+  Wilhelm). Whether two rating intervals overlap is a much weaker test: ratings that are both uncertain in the
+  same direction (two models mostly compared with each other) overlap widely while their gap is known closely.
 - `adjacent_verdicts`: for each pair next to each other on the board, the rating gap with a band corrected the same
   way over all adjacent pairs: "A above B with 95% confidence" only when the whole band lies above 0.
 - `battles_to_separate`: head-to-head battles needed for the 95% interval of A's win rate over B (at the rate seen
@@ -67,19 +71,42 @@ class RankInterval:
         return str(self.best) if self.best == self.worst else f"{self.best}–{self.worst}"
 
 
-def rank_intervals(intervals: dict[str, tuple[float, float]], ratings: dict[str, float]) -> list[RankInterval]:
-    """Rank intervals from joint rating intervals, best first (nan intervals: every model its own rank)."""
+def rank_intervals(
+    models: Sequence[str], ratings: dict[str, float], samples: np.ndarray, level: float = 0.95
+) -> tuple[list[RankInterval], float]:
+    """(Rank intervals best first, holding for every model at once with probability `level`; the critical value of
+    the band over all pairwise gaps). `samples` columns follow `models`; without samples (or with one model) every
+    model gets its own rank and the critical value is nan."""
     order = sorted(ratings, key=lambda m: (-ratings[m], m))
-    out = []
-    for k, m in enumerate(order):
-        low, high = intervals[m]
-        if math.isnan(low) or math.isnan(high):
-            out.append(RankInterval(m, k + 1, k + 1, k + 1))
-            continue
-        above = sum(1 for o in order if o != m and intervals[o][0] > high)
-        below = sum(1 for o in order if o != m and intervals[o][1] < low)
-        out.append(RankInterval(m, k + 1, 1 + above, len(order) - below))
-    return out
+    column = {m: i for i, m in enumerate(models)}
+    if not len(samples) or len(order) < 2:
+        return [RankInterval(m, k + 1, k + 1, k + 1) for k, m in enumerate(order)], math.nan
+    point = np.array([ratings[m] for m in order], dtype=float)
+    drawn = samples[:, [column[m] for m in order]]
+    # The band's critical value: the `level` quantile over resamples of the largest standardised deviation of any
+    # pair's gap. Pairs are taken one model at a time, so memory grows with the models, not with the pairs.
+    n = len(order)
+    largest = np.zeros(len(drawn))
+    sds = []
+    for i in range(n - 1):
+        gaps = drawn[:, i : i + 1] - drawn[:, i + 1 :]
+        sd = gaps.std(axis=0)
+        sds.append(sd)
+        usable = sd > 1e-12
+        if usable.any():
+            deviation = np.abs(gaps[:, usable] - (point[i] - point[i + 1 :])[usable]) / sd[usable]
+            largest = np.maximum(largest, deviation.max(axis=1))
+    if not any((sd > 1e-12).any() for sd in sds):
+        return [RankInterval(m, k + 1, k + 1, k + 1) for k, m in enumerate(order)], math.nan
+    c = float(np.quantile(largest, level))
+    above = np.zeros(n, dtype=int)  # models significantly above model k
+    below = np.zeros(n, dtype=int)
+    for i in range(n - 1):
+        # Model i is at least as high as every later one; the gap is significant when its band clears 0.
+        separated = (point[i] - point[i + 1 :]) - c * sds[i] > 0
+        above[i + 1 :] += separated
+        below[i] += int(separated.sum())
+    return [RankInterval(m, k + 1, 1 + int(above[k]), n - int(below[k])) for k, m in enumerate(order)], c
 
 
 @dataclass(frozen=True)

@@ -21,35 +21,32 @@ import random
 import statistics
 import sys
 import time
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hitl.arena_pairing import (  # noqa: E402
-    PairingConfig,
-    centred,
-    choose_pairs,
-    fit_with_covariance,
-    sidak_z,
-    tallies,
-)
-from hitl.rank_intervals import rank_intervals, simultaneous_intervals  # noqa: E402
+from hitl.arena_pairing import PairingConfig, choose_pairs, fit_with_covariance, gap_band_z, tallies  # noqa: E402
+from hitl.rank_intervals import rank_intervals  # noqa: E402
 from hitl.ratings import bootstrap_samples, bradley_terry  # noqa: E402
 
 
-def mean_rank_width(names: list[str], battles: list[tuple[str, str, float]], measure: str, seed: int) -> float:
+def mean_rank_width(names: list[str], battles: list[tuple[str, str, float]], args, seed: int) -> float:
     """Mean width (worst - best) of the leaderboard's simultaneous 95% rank intervals."""
-    if measure == "bootstrap":
+    if args.measure == "bootstrap":
         ratings = bradley_terry(battles)
-        models, samples = bootstrap_samples(battles, rounds=200, seed=seed)
-        joint, _ = simultaneous_intervals(models, ratings, samples)
-        return float(np.mean([r.worst - r.best for r in rank_intervals(joint, ratings)]))
+        models, samples = bootstrap_samples(battles, rounds=args.rounds, seed=seed)
+        ranked, _ = rank_intervals(models, ratings, samples)
+        return float(np.mean([r.worst - r.best for r in ranked]))
+    # The same rule on the fit's Gaussian approximation: a pair is told apart when its gap clears z sd of the gap.
     theta, cov = fit_with_covariance(*tallies(names, battles))
-    sd = np.sqrt(np.diag(centred(cov)))
-    z = sidak_z(len(names))
-    joint = {m: (theta[i] - z * sd[i], theta[i] + z * sd[i]) for i, m in enumerate(names)}
-    return float(np.mean([r.worst - r.best for r in rank_intervals(joint, dict(zip(names, theta, strict=True)))]))
+    unresolved = 0
+    z = gap_band_z(len(names))
+    for i, j in combinations(range(len(names)), 2):
+        sd = float(np.sqrt(cov[i, i] + cov[j, j] - 2 * cov[i, j]))
+        unresolved += abs(theta[i] - theta[j]) < z * sd
+    return 2.0 * unresolved / len(names)  # each unresolved pair widens both of its models' intervals by one
 
 
 def run(method: str, seed: int, args) -> dict[float, int | None]:
@@ -76,26 +73,39 @@ def run(method: str, seed: int, args) -> dict[float, int | None]:
         if since_check < args.check:
             continue
         since_check = 0
-        width = mean_rank_width(names, battles, args.measure, seed)
+        width = mean_rank_width(names, battles, args, seed)
         for target in args.targets:
             if reached[target] is None and width <= target:
                 reached[target] = len(battles)
     return reached
 
 
+def saving_interval(uniform: list[int], adaptive: list[int], draws: int = 2000) -> tuple[float, float]:
+    """Percentile-bootstrap 95% interval of 1 - median(adaptive) / median(uniform), resampling seeds."""
+    rng = np.random.default_rng(0)
+    u, a = np.asarray(uniform, dtype=float), np.asarray(adaptive, dtype=float)
+    pick_u = rng.integers(0, len(u), size=(draws, len(u)))
+    pick_a = rng.integers(0, len(a), size=(draws, len(a)))
+    savings = 1.0 - np.median(a[pick_a], axis=1) / np.median(u[pick_u], axis=1)
+    return float(np.percentile(savings, 2.5)), float(np.percentile(savings, 97.5))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=16, help="Model versions on the board [16].")
     parser.add_argument("--spacing", type=float, default=60.0, help="Elo points between neighbours [60].")
-    parser.add_argument("--seeds", type=int, default=5, help="Simulations per method (medians are reported) [5].")
+    parser.add_argument("--seeds", type=int, default=20, help="Simulations per method (medians are reported) [20].")
     parser.add_argument("--start", type=int, default=1, help="Votes per pair before pairing starts [1].")
     parser.add_argument("--batch", type=int, default=25, help="Votes chosen at once [25].")
-    parser.add_argument("--check", type=int, default=100, help="Votes between measurements [100].")
+    parser.add_argument("--check", type=int, default=50, help="Votes between measurements [50].")
     parser.add_argument("--budget", type=int, default=8000, help="Most votes per simulation [8000].")
     floor = PairingConfig().floor
     parser.add_argument("--floor", type=float, default=floor, help=f"Adaptive's share of random pairs [{floor}].")
-    parser.add_argument("--targets", type=float, nargs="+", default=[6.0, 4.0, 3.0], help="Mean rank widths.")
+    parser.add_argument(
+        "--targets", type=float, nargs="+", default=[6.0, 4.0, 3.0, 2.0], help="Mean rank widths [6 4 3 2]."
+    )
     parser.add_argument("--measure", choices=("bootstrap", "fisher"), default="bootstrap", help="[bootstrap]")
+    parser.add_argument("--rounds", type=int, default=200, help="Bootstrap resamples per measurement [200].")
     parser.add_argument("--out", type=Path, help="Write the results as JSON here.")
     args = parser.parse_args()
 
@@ -108,27 +118,31 @@ def main() -> None:
         }
         reached = {m: sum(r[target] is not None for r in runs) for m, runs in results.items()}
         uniform, adaptive = (statistics.median(needed[m]) for m in ("uniform", "adaptive"))
+        low, high = saving_interval(needed["uniform"], needed["adaptive"])
         rows.append(
             {
                 "target_width": target,
                 "uniform_votes": uniform,
                 "adaptive_votes": adaptive,
                 "saving": 1.0 - adaptive / uniform,
+                "saving_low": low,
+                "saving_high": high,
                 "reached": reached,
                 "per_seed": needed,
             }
         )
     seconds = time.monotonic() - started
+    measure = f"bootstrap, {args.rounds} resamples" if args.measure == "bootstrap" else "fisher"
     print(
-        f"{args.models} versions {args.spacing:g} Elo apart, {args.seeds} seeds, floor {args.floor}, "
-        f"rank intervals by {args.measure}; medians of votes to reach a mean rank-interval width ({seconds:.0f} s)"
+        f"{args.models} versions {args.spacing:g} Elo apart, {args.seeds} seeds, floor {args.floor}, rank intervals "
+        f"by {measure}; medians of votes to reach a mean rank-interval width ({seconds:.0f} s)"
     )
-    print(f"{'width':>6} {'uniform':>9} {'adaptive':>9} {'saving':>7} {'reached (u/a)':>14}")
+    print(f"{'width':>6} {'uniform':>9} {'adaptive':>9} {'saving [95% CI over seeds]':>27} {'reached (u/a)':>14}")
     for r in rows:
         reached = f"{r['reached']['uniform']}/{r['reached']['adaptive']} of {args.seeds}"
         print(
             f"{r['target_width']:>6g} {r['uniform_votes']:>9.0f} {r['adaptive_votes']:>9.0f} "
-            f"{r['saving']:>6.0%} {reached:>14}"
+            f"{r['saving']:>9.0%} [{r['saving_low']:.0%}, {r['saving_high']:.0%}]{'':>6} {reached:>14}"
         )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from hitl.arena_pairing import (
     centred,
     choose_pairs,
     fit_with_covariance,
+    gap_band_z,
     pair_scores,
     sidak_z,
     tallies,
@@ -77,3 +78,32 @@ def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="ridge"):
         PairingConfig(ridge=0).validate()
     assert sidak_z(1) == pytest.approx(1.96, abs=0.01) and 2.9 < sidak_z(16) < 3.1
+
+
+def _unresolved(names: list[str], battles) -> int:
+    theta, cov = fit_with_covariance(*tallies(names, battles))
+    z = gap_band_z(len(names))
+    n = len(names)
+    return sum(
+        abs(theta[i] - theta[j]) < z * np.sqrt(cov[i, i] + cov[j, j] - 2 * cov[i, j])
+        for i in range(n)
+        for j in range(i + 1, n)
+    )
+
+
+def test_adaptive_pairing_tells_more_pairs_apart_than_uniform_for_the_same_votes():
+    """10 versions 80 Elo apart, one vote per pair then 900 more: adaptive leaves fewer pairs not told apart."""
+    strength = {f"m{i}": 80.0 * i for i in range(10)}
+    names = sorted(strength)
+    left = {}
+    for method in ("uniform", "adaptive"):
+        counts = []
+        for seed in range(3):
+            rng = random.Random(seed)
+            battles = _votes(strength, [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]], rng)
+            config = PairingConfig(method=method)
+            for _ in range(30):
+                battles += _votes(strength, choose_pairs(names, battles, 30, rng=rng, config=config), rng)
+            counts.append(_unresolved(names, battles))
+        left[method] = sorted(counts)[1]
+    assert left["adaptive"] <= 0.8 * left["uniform"], left  # measured 8 vs 12

@@ -85,7 +85,10 @@ class LeaderboardOut(BoardOut):
     plans: list[PlanOut]
     categories: list[CategoryOut]
     hidden_categories: int
-    critical_value: float | None = Field(description="Multiplier of the joint 95% band (1.96 for one model alone).")
+    critical_value: float | None = Field(
+        description="Multiplier of the 95% band over every pair's rating gap that sets the rank intervals "
+        "(1.96 for two models)."
+    )
     notes: list[str]
     integrity: list[str] = Field(description="One line per integrity rule on human votes: what it removed.")
     flagged_voters: list[FlaggedVoterOut]

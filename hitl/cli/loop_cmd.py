@@ -57,12 +57,14 @@ def show_rounds(store, campaign) -> None:
             r.metrics.get("new_judgments"),
             interval(r.metrics, "reward_accuracy", "reward_accuracy_low", "reward_accuracy_high", "reward_eval_pairs"),
             interval(r.metrics, "oracle_win_rate", "oracle_win_low", "oracle_win_high", "eval_pairs"),
+            interval(r.metrics, "oracle_lc_win_rate", "oracle_lc_low", "oracle_lc_high", "eval_pairs"),
             r.metrics.get("items_queued"),
             r.message,
         ]
         for r in rounds(store, campaign)
     ]
     columns = ["round", "stage", "status", "new judgments", "RM accuracy [95% CI]", "oracle win vs base [95% CI]"]
+    columns.append("length-controlled [95% CI]")
     print_table(f"Rounds of {campaign.name}", [*columns, "items queued", "message"], rows)
 
 

@@ -327,6 +327,8 @@ class RoundStages:
                     "oracle_win_low": wr.low,
                     "oracle_win_high": wr.high,
                     "oracle_lc_win_rate": wr.length_controlled,
+                    "oracle_lc_low": wr.lc_low,
+                    "oracle_lc_high": wr.lc_high,
                 }
             )
         return StageOutcome(metrics=metrics)

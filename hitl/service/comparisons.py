@@ -57,6 +57,9 @@ class ComparisonRow:
     style_controlled: float | None = None
     style_low: float | None = None
     style_high: float | None = None
+    # The 95% interval of the length-controlled rate (None where it was not recorded: rounds of older versions).
+    lc_low: float | None = None
+    lc_high: float | None = None
 
 
 def record_pairs(store: Store, pairs: Sequence[JudgedPair], judge: str, judge_name: str) -> int:
@@ -161,6 +164,8 @@ def _battle_rows(store: Store, rounds: int) -> list[ComparisonRow]:
                 style.rate,
                 style.low,
                 style.high,
+                r.lc_low,
+                r.lc_high,
             )
         )
     return out
@@ -192,6 +197,7 @@ def _round_rows(store: Store) -> list[ComparisonRow]:
             ("oracle (the loop's)", "oracle_win_rate", "oracle_win_low", "oracle_win_high", "oracle_lc_win_rate"),
         ]
         for judge, rate, low, high, lc in judges:
+            lc_low, lc_high = (m.get("oracle_lc_low"), m.get("oracle_lc_high")) if lc else (None, None)
             if m.get(rate) is None:
                 continue
             n = int(m.get("eval_pairs") or 0)
@@ -210,6 +216,8 @@ def _round_rows(store: Store) -> list[ComparisonRow]:
                 hi,
                 m.get(lc) if lc else None,
                 win_verdict(a, b, lo, hi, n),
+                lc_low=lc_low,
+                lc_high=lc_high,
             )
             out.append(row)
     return out

@@ -57,16 +57,19 @@ ROUND_COLUMNS = [
     "reward accuracy",
     "reward win rate (new vs base)",
     "oracle win rate (new vs base)",
+    "oracle length-controlled win rate",
     "items queued",
     "updated",
     "message",
 ]
-_ROUND_METRICS = ("new_judgments", "reward_accuracy", "rm_win_rate", "oracle_win_rate", "items_queued")
+_ROUND_METRICS = ("new_judgments", "reward_accuracy", "rm_win_rate", "oracle_win_rate", "oracle_lc_win_rate")
+_ROUND_METRICS += ("items_queued",)
 # Beside each rate of a round: its 95% interval and n (the metric names the loop's stages record them under).
 ROUND_INTERVALS = {
     "reward accuracy": ("reward_accuracy_low", "reward_accuracy_high", "reward_eval_pairs"),
     "reward win rate (new vs base)": ("rm_win_low", "rm_win_high", "eval_pairs"),
     "oracle win rate (new vs base)": ("oracle_win_low", "oracle_win_high", "eval_pairs"),
+    "oracle length-controlled win rate": ("oracle_lc_low", "oracle_lc_high", "eval_pairs"),
 }
 # Beside the rater table's rates: how many judgments each rests on and the 95% (Wilson) interval where one exists.
 RATER_DETAILS = ("gold n", "gold low", "gold high", "agreement n", "agreement low", "agreement high")

@@ -79,6 +79,9 @@ def test_one_real_round_then_a_restart_does_not_redo_work(setup):
     assert 0 <= r.metrics["best_of_n_pairs"] <= 24  # at most one reward-labelled pair per prompt v0 answered twice
     assert r.metrics["candidates"] >= 4 and sum(r.metrics["selected_by"].values()) == r.metrics["items_queued"]
     assert 0.0 <= r.metrics["oracle_win_rate"] <= 1.0 and "mean_reward_new" in r.metrics
+    assert (
+        0.0 <= r.metrics["oracle_lc_low"] <= r.metrics["oracle_lc_high"] <= 1.0 and "oracle_lc_win_rate" in r.metrics
+    )
     # Pretend the process died after the policy step: back to "generate" on the same round.
     from hitl.loop.state import save
 

@@ -104,6 +104,9 @@ def _seed(store) -> int:
         "oracle_win_rate": 0.58,
         "oracle_win_low": 0.46,
         "oracle_win_high": 0.70,
+        "oracle_lc_win_rate": 0.55,
+        "oracle_lc_low": 0.41,
+        "oracle_lc_high": 0.68,
         "eval_pairs": 48,
         "items_queued": 40,
     }
