@@ -139,8 +139,10 @@ def _difference_matrix(n: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
 # pair_scores works through the gaps in blocks of at most this many (gap, candidate, node) cells: bounded memory.
 _SCORE_CELLS = 4_000_000
 # Where a gap's estimate may move after the battles: Gauss-Hermite nodes and weights for a standard normal.
-_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(8)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+# On a big board only this many battles are scored in full (those that would settle their own gap best).
+_MOST_CANDIDATES = 256
 
 
 def pair_scores(
@@ -168,18 +170,33 @@ def pair_scores(
     p = 1.0 / (1.0 + np.exp(-gap))
     info = p * (1.0 - p)  # what one battle of pair c tells, whoever wins
     gain = lookahead * info / (1.0 + lookahead * info * var)
-    # Only gaps that are not settled either way can change the count.
+    # Only gaps that are not settled either way can change the count, and only their battles are scored (a battle
+    # of a settled pair informs the rest through the covariance, but less than the open pairs' own): on a big
+    # board most pairs are settled, and this keeps the cost to (open pairs)^2.
     live = np.flatnonzero(ndtr(z - np.abs(gap) / np.sqrt(var)) > 1e-6)
-    scores = np.full(len(pairs), float(unresolved_pairs(gap[live], np.sqrt(var[live]), z)))
-    block = max(1, _SCORE_CELLS // (len(pairs) * len(_NODES)))
+    scores = np.zeros(len(pairs))
+    if not len(live):
+        return pairs, scores
+    candidates = live
+    if len(live) > _MOST_CANDIDATES:
+        # A battle moves its own gap most: keep the pairs whose own gap it would settle best.
+        own = _expected_unresolved(gap[live], var[live], var[live] ** 2 * gain[live], z)
+        candidates = live[np.argsort(own - ndtr(z - np.abs(gap[live]) / np.sqrt(var[live])))[:_MOST_CANDIDATES]]
+    scores[candidates] = float(unresolved_pairs(gap[live], np.sqrt(var[live]), z))
+    block = max(1, _SCORE_CELLS // (len(candidates) * len(_NODES)))
     for start in range(0, len(live), block):
         d = live[start : start + block]
-        drop = np.minimum((e[:, d].T @ cov_e) ** 2 * gain[None, :], var[d, None] - 1e-12)  # (gaps d, candidates c)
-        sd_after = np.sqrt(var[d, None] - drop)
-        moved = gap[d, None, None] + np.sqrt(drop)[..., None] * _NODES  # (d, c, node)
-        expected = ndtr(z - np.abs(moved) / sd_after[..., None]) @ _WEIGHTS
-        scores -= expected.sum(axis=0)
+        drop = (e[:, d].T @ cov_e[:, candidates]) ** 2 * gain[None, candidates]  # (gaps d, candidates c)
+        scores[candidates] -= _expected_unresolved(gap[d, None], var[d, None], drop, z).sum(axis=0)
     return pairs, scores
+
+
+def _expected_unresolved(gap: np.ndarray, var: np.ndarray, drop: np.ndarray, z: float) -> np.ndarray:
+    """E Phi(z - |gap + sqrt(drop) u| / sqrt(var - drop)), u standard normal, elementwise (arrays broadcast)."""
+    drop = np.minimum(drop, var - 1e-12)
+    sd_after = np.sqrt(var - drop)
+    moved = gap[..., None] + np.sqrt(drop)[..., None] * _NODES
+    return ndtr(z - np.abs(moved) / sd_after[..., None]) @ _WEIGHTS
 
 
 def choose_pairs(
