@@ -39,6 +39,10 @@ CSS = """
 /* Tables people read: headers on one line, numbers aligned. */
 .hitl-table th, .hitl-table th * { white-space: nowrap; }
 .hitl-table td { font-variant-numeric: tabular-nums; }
+/* ...except a table of many columns: one-line headers and a monospace font would push its last columns off a
+   laptop screen, so its headers wrap and it is set in the page's font (numbers stay aligned: tabular figures). */
+.hitl-table.hitl-wide th, .hitl-table.hitl-wide th * { white-space: normal; }
+.hitl-table.hitl-wide { --font-mono: var(--font); }
 """
 
 
@@ -67,10 +71,12 @@ def safe_markdown(value: str = "", **kwargs) -> gr.Markdown:
     return gr.Markdown(value, sanitize_html=True, header_links=False, **kwargs)
 
 
-def result_table(headers: list[str], label: str, elem_id: str, **kwargs) -> gr.Dataframe:
-    """A read-only table of computed figures, styled as the pages' tables (`hitl-table`)."""
+def result_table(headers: list[str], label: str, elem_id: str, wide: bool = False, **kwargs) -> gr.Dataframe:
+    """A read-only table of computed figures, styled as the pages' tables (`hitl-table`); `wide`: so many columns
+    that its headers wrap."""
+    classes = ["hitl-table", "hitl-wide"] if wide else ["hitl-table"]
     return gr.Dataframe(
-        headers=headers, interactive=False, label=label, elem_id=elem_id, elem_classes=["hitl-table"], **kwargs
+        headers=headers, interactive=False, label=label, elem_id=elem_id, elem_classes=classes, **kwargs
     )
 
 

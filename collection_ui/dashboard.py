@@ -142,8 +142,10 @@ def build(service: Service) -> gr.Blocks:
             headers=ROUND_TABLE,
             label="Loop rounds (hitl loop / hitl serve --loop-campaign): rates with their 95% interval and n",
             wrap=True,
-            # The rate columns hold "0.71 [0.55, 0.83] n=31" on one line.
-            column_widths=[max(_width(h), 250 if h in ROUND_INTERVALS else 0) for h in ROUND_TABLE[:-1]] + [360],
+            wide=True,
+            # The rate columns hold "0.71 [0.55, 0.83] n=31" on one line (in the page's font): up to the last rate
+            # the table fits a laptop screen.
+            column_widths=[170 if h in ROUND_INTERVALS else _width(h) for h in ROUND_TABLE[:-1]] + [360],
             elem_id="hitl-dashboard-rounds",
         )
         standing = result_table(

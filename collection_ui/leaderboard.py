@@ -202,6 +202,10 @@ def build(service: Service) -> gr.Blocks:
             headers=COMPARISON_HEADERS,
             label="Comparisons",
             wrap=True,
+            wide=True,
+            # 1,200 px in all: the ten columns fit a laptop screen (the verdict wraps inside its own), and a phone
+            # scrolls the table inside its box rather than squeezing every column to a letter.
+            column_widths=[95, 95, 160, 130, 45, 75, 120, 120, 120, 240],
             elem_id="hitl-comparisons",
         )
         with gr.Accordion("Advanced", open=False):
