@@ -26,8 +26,24 @@ class GateVerdict:
     message: str  # empty when passed
 
 
-def reward_gate(accuracy: float | None, pairs: int | None, min_accuracy: float, min_pairs: int) -> GateVerdict:
-    """Pass when `pairs` >= `min_pairs` and the Wilson 95% lower bound of `accuracy` is above `min_accuracy`."""
+def judgments_for_pairs(pairs: int, needed: int, judgments: int) -> int | None:
+    """More judgments the campaign needs, at the rate seen so far (`pairs` decisive held-out pairs out of
+    `judgments`), to reach `needed` decisive held-out pairs; 0 when it has them; None when it has none (no rate).
+
+    A sparse preference (most pairs tie) needs many judgments per decisive pair; training a reward model again
+    after every small batch would only repeat the same verdict."""
+    if pairs >= needed:
+        return 0
+    if pairs <= 0 or judgments <= 0:
+        return None
+    return math.ceil((needed - pairs) * judgments / pairs)
+
+
+def reward_gate(
+    accuracy: float | None, pairs: int | None, min_accuracy: float, min_pairs: int, judgments: int = 0
+) -> GateVerdict:
+    """Pass when `pairs` >= `min_pairs` and the Wilson 95% lower bound of `accuracy` is above `min_accuracy`.
+    `judgments`: the campaign's judgments so far, to say how many more the missing pairs need (0: not said)."""
     n = int(pairs or 0)
     if accuracy is None or (isinstance(accuracy, float) and math.isnan(accuracy)) or n == 0:
         return GateVerdict(
@@ -46,6 +62,9 @@ def reward_gate(accuracy: float | None, pairs: int | None, min_accuracy: float, 
             f"the reward model has {n} decisive held-out pairs and the gate needs {min_pairs} "
             f"(accuracy {accuracy:.2f}, 95% CI {low:.2f}-{high:.2f}): collect more judgments"
         )
+        more = judgments_for_pairs(n, min_pairs, judgments)
+        if more:
+            message += f" (about {more} more at the rate so far: {n} decisive held-out pairs from {judgments})"
     elif low <= min_accuracy:
         message = (
             f"the reward model's held-out accuracy {accuracy:.2f} (95% CI {low:.2f}-{high:.2f}, n={n}) is not "

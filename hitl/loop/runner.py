@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from hitl.campaigns import Campaign
 from hitl.loop import state
-from hitl.loop.gate import reward_gate
+from hitl.loop.gate import judgments_for_pairs, reward_gate
 from hitl.loop.state import LoopRound
 from hitl.store import Store
 
@@ -94,22 +94,30 @@ def step_round(
         else:
             log.info("round %d: %s", round_.number, round_.stage)
             outcome: StageOutcome = getattr(stages, round_.stage)(store, campaign, round_)
+            verdict = None
             if round_.stage == "train_reward" and outcome.stop is None and outcome.wait is None:
+                judged = state.judgment_count(store, campaign)
                 verdict = reward_gate(
                     outcome.metrics.get("reward_accuracy"),
                     outcome.metrics.get("reward_eval_pairs"),
                     settings.min_reward_accuracy,
                     settings.min_reward_pairs,
+                    judgments=judged,
                 )
                 outcome.metrics.update(reward_accuracy_low=verdict.low, reward_accuracy_high=verdict.high)
                 outcome.wait = verdict.message or None
             if outcome.wait:
-                # Wait for more judgments, then train a new reward model (a new attempt, a new version name).
+                # Wait for more judgments, then train a new reward model (a new attempt, a new version name). Short
+                # of decisive pairs, wait for as many as they need at the rate seen (another reward model before
+                # then would have too few again), but never fewer than a round's minimum.
                 count = state.judgment_count(store, campaign)
+                wanted = settings.min_new_judgments
+                if verdict is not None and verdict.pairs < verdict.needed_pairs:
+                    wanted = max(wanted, judgments_for_pairs(verdict.pairs, verdict.needed_pairs, count) or 0)
                 metrics = {
                     **outcome.metrics,
                     "reward_attempt": round_.metrics.get("reward_attempt", 1) + 1,
-                    "wait_until_judgments": count + settings.min_new_judgments,
+                    "wait_until_judgments": count + wanted,
                     "gate_message": outcome.wait,
                 }
                 state.save(store, round_, stage="wait", metrics=metrics, **outcome.ids)

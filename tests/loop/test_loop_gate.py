@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from hitl.loop.gate import reward_gate
+from hitl.loop.gate import judgments_for_pairs, reward_gate
 
 
 def test_a_handful_of_perfect_pairs_does_not_pass_a_real_bar():
@@ -23,3 +23,12 @@ def test_no_pairs_or_no_accuracy_says_what_is_missing():
     for accuracy, pairs in ((None, 10), (math.nan, 10), (0.9, 0)):
         verdict = reward_gate(accuracy, pairs, 0.5, 30)
         assert not verdict.passed and "no decisive held-out pairs" in verdict.message and "30" in verdict.message
+
+
+def test_too_few_decisive_pairs_says_how_many_more_judgments_they_need():
+    # 5 decisive held-out pairs from 512 judgments: 25 more pairs at ~102 judgments each.
+    assert judgments_for_pairs(5, 30, 512) == 2560
+    assert judgments_for_pairs(30, 30, 512) == 0 and judgments_for_pairs(0, 30, 512) is None
+    verdict = reward_gate(0.8, 5, 0.5, 30, judgments=512)
+    assert not verdict.passed and "about 2560 more at the rate so far" in verdict.message
+    assert "more at the rate" not in reward_gate(0.8, 5, 0.5, 30).message  # no count given: no estimate

@@ -119,6 +119,10 @@ def test_a_reward_model_on_too_few_held_out_pairs_never_passes(store, make_user,
     stages = FakeStages(store, accuracy=1.0, eval_pairs=6)  # perfect, on 6 pairs
     (r,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5, min_reward_pairs=30))
     assert r.status == "waiting" and "6 decisive held-out pairs and the gate needs 30" in r.message
+    # 6 pairs from 5 judgments: the other 24 need about 20 more, so no reward model is trained before then.
+    assert "about 20 more at the rate so far" in r.message and r.metrics["wait_until_judgments"] == 5 + 20
+    (still,) = run_loop(store, campaign, stages, LoopSettings(min_new_judgments=5, min_reward_pairs=30))
+    assert still.status == "waiting" and "20 more judgments needed before it trains again" in still.message
 
 
 def test_a_diverged_policy_step_is_not_registered(store, make_user, make_campaign):
