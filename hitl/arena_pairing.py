@@ -9,7 +9,7 @@ One more battle between i and j adds information w = p (1 - p) along e_i - e_j (
 wins), whatever its outcome, so the covariance after it is known in advance (a rank-one update). The leaderboard's
 rank intervals (hitl.rank_intervals) widen by one for every pair of models whose gap is not significant in the
 joint band over all pairs; the score of a candidate pair is how much one battle of it lowers that count, smoothed
-(`unresolved_pairs`), through every gap it informs: the pair's own and, through the covariance, the gaps of the
+(`pair_scores`), through every gap it informs: the pair's own and, through the covariance, the gaps of the
 models either one met. Far-apart pairs (p near 0 or 1) tell little and pairs already told apart gain nothing, so
 votes go to close, rarely met, or linking pairs. A batch is chosen greedily, updating the covariance after each
 pick. `scripts/bench_arena_pairing.py` measures what this saves against uniform pairing on simulated voters.
@@ -122,18 +122,30 @@ def gap_band_z(n_models: int, level: float = 0.95) -> float:
     return sidak_z(max(1, n_models * (n_models - 1) // 2), level)
 
 
-def unresolved_pairs(gap: np.ndarray, sd: np.ndarray, z: float) -> np.ndarray:
-    """How many pairs are not told apart, smoothed: pair d counts Phi(z - |gap_d| / sd_d), which is ~1 while its band
-    (gap +- z sd) covers 0 and ~0 once it clears it. `sd` may be a stack of rows (..., pairs); sums the last axis.
-    Each unresolved pair widens the rank intervals of both its models by one."""
-    return ndtr(z - np.abs(gap) / np.maximum(sd, 1e-12)).sum(axis=-1)
-
-
 def _difference_matrix(n: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
     e = np.zeros((n, len(pairs)))
     for c, (i, j) in enumerate(pairs):
         e[i, c], e[j, c] = 1.0, -1.0
     return e
+
+
+def _gaps(theta: np.ndarray, cov: np.ndarray):
+    """Every pair (i < j), the difference matrix, cov @ it, each gap's variance and each gap (theta_i - theta_j)."""
+    n = len(theta)
+    pairs = list(combinations(range(n), 2))
+    e = _difference_matrix(n, pairs)
+    cov_e = cov @ e  # (models, pairs)
+    var = np.maximum(np.einsum("kc,kc->c", e, cov_e), 1e-12)
+    gap = theta[[i for i, _ in pairs]] - theta[[j for _, j in pairs]]
+    return pairs, e, cov_e, var, gap
+
+
+def pairs_not_told_apart(theta: np.ndarray, cov: np.ndarray, z: float | None = None) -> int:
+    """Pairs whose gap is not significant in the joint band (|gap| < z sd of the gap), on the fit's Gaussian
+    approximation: what the rank intervals leave open (each such pair widens both its models' intervals by one)."""
+    _, _, _, var, gap = _gaps(theta, cov)
+    z = gap_band_z(len(theta)) if z is None else z
+    return int((np.abs(gap) < z * np.sqrt(var)).sum())
 
 
 # pair_scores works through the gaps in blocks of at most this many (gap, candidate, node) cells: bounded memory.
@@ -158,22 +170,19 @@ def pair_scores(
     new model's, estimated at the prior's 0) scores by what it may turn out to be, not by its estimate; gaps far
     from significance either way hardly move the count. choose_pairs looks ahead by each pair's share of the
     votes so far: one battle cannot settle an unmeasured gap, its share of the coming votes can."""
-    n = len(theta)
-    pairs = list(combinations(range(n), 2))
+    pairs, e, cov_e, var, gap = _gaps(theta, cov)
     if not pairs:
         return pairs, np.zeros(0)
-    z = gap_band_z(n) if z is None else z
-    e = _difference_matrix(n, pairs)
-    cov_e = cov @ e  # (models, pairs)
-    var = np.maximum(np.einsum("kc,kc->c", e, cov_e), 1e-12)  # each gap's variance
-    gap = theta[[i for i, _ in pairs]] - theta[[j for _, j in pairs]]
+    z = gap_band_z(len(theta)) if z is None else z
     p = 1.0 / (1.0 + np.exp(-gap))
     info = p * (1.0 - p)  # what one battle of pair c tells, whoever wins
     gain = lookahead * info / (1.0 + lookahead * info * var)
     # Only gaps that are not settled either way can change the count, and only their battles are scored (a battle
     # of a settled pair informs the rest through the covariance, but less than the open pairs' own): on a big
     # board most pairs are settled, and this keeps the cost to (open pairs)^2.
-    live = np.flatnonzero(ndtr(z - np.abs(gap) / np.sqrt(var)) > 1e-6)
+    # A pair counts Phi(z - |gap| / sd): ~1 while its band covers 0, ~0 once it clears it (the smoothed count).
+    open_now = ndtr(z - np.abs(gap) / np.sqrt(var))
+    live = np.flatnonzero(open_now > 1e-6)
     scores = np.zeros(len(pairs))
     if not len(live):
         return pairs, scores
@@ -181,8 +190,8 @@ def pair_scores(
     if len(live) > _MOST_CANDIDATES:
         # A battle moves its own gap most: keep the pairs whose own gap it would settle best.
         own = _expected_unresolved(gap[live], var[live], var[live] ** 2 * gain[live], z)
-        candidates = live[np.argsort(own - ndtr(z - np.abs(gap[live]) / np.sqrt(var[live])))[:_MOST_CANDIDATES]]
-    scores[candidates] = float(unresolved_pairs(gap[live], np.sqrt(var[live]), z))
+        candidates = live[np.argsort(own - open_now[live])[:_MOST_CANDIDATES]]
+    scores[candidates] = float(open_now[live].sum())
     block = max(1, _SCORE_CELLS // (len(candidates) * len(_NODES)))
     for start in range(0, len(live), block):
         d = live[start : start + block]

@@ -21,13 +21,12 @@ import random
 import statistics
 import sys
 import time
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hitl.arena_pairing import PairingConfig, choose_pairs, fit_with_covariance, gap_band_z, tallies  # noqa: E402
+from hitl.arena_pairing import PairingConfig, choose_pairs, fit_with_covariance, pairs_not_told_apart, tallies  # noqa: E402
 from hitl.rank_intervals import rank_intervals  # noqa: E402
 from hitl.ratings import bootstrap_samples, bradley_terry  # noqa: E402
 
@@ -39,14 +38,9 @@ def mean_rank_width(names: list[str], battles: list[tuple[str, str, float]], arg
         models, samples = bootstrap_samples(battles, rounds=args.rounds, seed=seed)
         ranked, _ = rank_intervals(models, ratings, samples)
         return float(np.mean([r.worst - r.best for r in ranked]))
-    # The same rule on the fit's Gaussian approximation: a pair is told apart when its gap clears z sd of the gap.
+    # The same rule on the fit's Gaussian approximation.
     theta, cov = fit_with_covariance(*tallies(names, battles))
-    unresolved = 0
-    z = gap_band_z(len(names))
-    for i, j in combinations(range(len(names)), 2):
-        sd = float(np.sqrt(cov[i, i] + cov[j, j] - 2 * cov[i, j]))
-        unresolved += abs(theta[i] - theta[j]) < z * sd
-    return 2.0 * unresolved / len(names)  # each unresolved pair widens both of its models' intervals by one
+    return 2.0 * pairs_not_told_apart(theta, cov) / len(names)  # each open pair widens both models' intervals
 
 
 def run(method: str, seed: int, args) -> dict[float, int | None]:

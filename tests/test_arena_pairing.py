@@ -14,8 +14,8 @@ from hitl.arena_pairing import (
     centred,
     choose_pairs,
     fit_with_covariance,
-    gap_band_z,
     pair_scores,
+    pairs_not_told_apart,
     sidak_z,
     tallies,
 )
@@ -81,14 +81,7 @@ def test_bad_settings_are_refused():
 
 
 def _unresolved(names: list[str], battles) -> int:
-    theta, cov = fit_with_covariance(*tallies(names, battles))
-    z = gap_band_z(len(names))
-    n = len(names)
-    return sum(
-        abs(theta[i] - theta[j]) < z * np.sqrt(cov[i, i] + cov[j, j] - 2 * cov[i, j])
-        for i in range(n)
-        for j in range(i + 1, n)
-    )
+    return pairs_not_told_apart(*fit_with_covariance(*tallies(names, battles)))
 
 
 def test_adaptive_pairing_tells_more_pairs_apart_than_uniform_for_the_same_votes():
