@@ -18,6 +18,9 @@ similarity) and in form (line and list structure, numbers, sentence length, leng
 about either, and two answers alike in both rarely get a decisive label. `informative` ranks by disagreement +
 uncertainty_weight * uncertainty + spread_weight * tanh(spread) + diversity_weight * diversity; `random` is the
 baseline.
+With `decisive` (hitl.decisiveness: the chance raters decide a pair rather than tie it, learned from the campaign's
+judged pairs), the score of `diversity` and `informative` is multiplied by it: a tie teaches the reward model
+nothing, so a pair's expected information is its information when decided times the chance it is.
 Pairs whose texts are near-duplicates (word-shingle Jaccard similarity at or above `max_similarity`) are never
 chosen, under any method.
 """
@@ -27,7 +30,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -161,16 +164,26 @@ def _candidates(prompt: PromptCandidates, settings: SelectionSettings) -> list[t
     return out
 
 
-def score_pair(prompt: PromptCandidates, i: int, j: int, sim: float, settings: SelectionSettings) -> ChosenPair:
+# (answer a, answer b) -> probability that raters decide the pair (not a tie); see hitl.decisiveness.
+Decisive = Callable[[str, str], float]
+
+
+def score_pair(
+    prompt: PromptCandidates, i: int, j: int, sim: float, settings: SelectionSettings, decisive: Decisive | None = None
+) -> ChosenPair:
     ids = (prompt.ids[i], prompt.ids[j])
     varied = diversity(prompt.texts[i], prompt.texts[j], sim)
     details = {"similarity": sim, "diversity": varied}
+    chance = 1.0
+    if decisive is not None:
+        chance = decisive(prompt.texts[i], prompt.texts[j])
+        details["p_decisive"] = chance
     if settings.method == "diversity" or prompt.rewards is None:
-        return ChosenPair(prompt.key, ids, varied, "diversity", details)
+        return ChosenPair(prompt.key, ids, chance * varied, "diversity", details)
     info = pair_information(prompt.rewards[:, i], prompt.rewards[:, j])
     score = info["disagreement"] + settings.uncertainty_weight * info["uncertainty"]
     score += settings.spread_weight * math.tanh(info["spread"]) + settings.diversity_weight * varied
-    return ChosenPair(prompt.key, ids, score, "informative", {**details, **info})
+    return ChosenPair(prompt.key, ids, chance * score, "informative", {**details, **info})
 
 
 def select_pairs(
@@ -179,10 +192,11 @@ def select_pairs(
     settings: SelectionSettings,
     rng: random.Random,
     exclude: set[tuple[int, frozenset[int]]] | None = None,
+    decisive: Decisive | None = None,
 ) -> list[ChosenPair]:
     """Up to `budget` pairs over all prompts, at most `settings.per_prompt` per prompt and no answer twice within a
     prompt's chosen pairs, best first; pairs in `exclude` ((key, {id, id}), e.g. already judged) are never chosen.
-    `informative` without reward samples falls back to `diversity`."""
+    `informative` without reward samples falls back to `diversity`; `decisive` weighs both (never `random`)."""
     settings.validate()
     exclude = exclude or set()
     scored: list[ChosenPair] = []
@@ -197,7 +211,7 @@ def select_pairs(
                 ChosenPair(prompt.key, (prompt.ids[i], prompt.ids[j]), rng.random(), "random") for i, j, _ in pairs
             ]
         else:
-            scored += [score_pair(prompt, i, j, sim, settings) for i, j, sim in pairs]
+            scored += [score_pair(prompt, i, j, sim, settings, decisive) for i, j, sim in pairs]
     # Ties in score (e.g. every pair of an untrained model) are broken at random, not by position.
     order = sorted(scored, key=lambda c: (-c.score, rng.random()))
     chosen: list[ChosenPair] = []

@@ -142,14 +142,21 @@ def _bucket(key: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def split_by_prompt(rows: Sequence[Row], eval_fraction: float, seed: int = 0) -> tuple[list[Row], list[Row]]:
+def split_by_prompt(
+    rows: Sequence[Row], eval_fraction: float, seed: int = 0, start: float = 0.0
+) -> tuple[list[Row], list[Row]]:
     """(train, eval) with every prompt on one side only. A prompt's side depends on the prompt and the seed alone,
-    so it stays put as judgments accumulate and later models never evaluate on what earlier ones trained on."""
+    so it stays put as judgments accumulate and later models never evaluate on what earlier ones trained on.
+
+    `start`: hold out the prompts whose bucket is in [start, start + eval_fraction) instead of [0, eval_fraction):
+    the other folds of a cross-validation (fold k of 1 / eval_fraction starts at k * eval_fraction)."""
     if not 0.0 <= eval_fraction < 1.0:
         raise InvalidInput(f"eval_fraction must be in [0, 1), not {eval_fraction}")
+    if not 0.0 <= start <= 1.0 - eval_fraction + 1e-9:
+        raise InvalidInput(f"a held-out window must lie in [0, 1): start {start}, eval_fraction {eval_fraction}")
     keys = sorted({prompt_key(r["prompt"]) for r in rows}, key=lambda k: _bucket(k, seed))
-    held = {k for k in keys if _bucket(k, seed) < eval_fraction}
-    if eval_fraction > 0 and len(keys) >= 2:
+    held = {k for k in keys if start <= _bucket(k, seed) < start + eval_fraction}
+    if eval_fraction > 0 and len(keys) >= 2 and start == 0.0:
         # Tiny sets: both sides get at least one prompt.
         if not held:
             held = {keys[0]}

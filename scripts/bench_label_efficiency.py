@@ -5,13 +5,14 @@ judgments spent, informative choice vs random, same seeds.
     python scripts/bench_label_efficiency.py --oracles rule:numbered --seeds 0,1,2 --batch 64 --batches 6
 
 A pool of candidates: the default policy's answers to the training prompts (4 per prompt, two temperatures, as a
-round samples them). A test set: every pair of the default policy's answers to the held-out prompts that the
-oracle does not call a tie. Then, per oracle, strategy and seed, batch after batch: choose `batch` pairs from the
-pool (random: at random; informative: hitl.pair_selection over the current reward model's MC-dropout samples, the
-first batch by diversity), a simulated rater of the default crowd (noise, a position-biased rater, a spammer, a
-fatigued one) judges each pair once, a reward model is trained from scratch on every decisive judgment so far
-(configs/cpu.yaml's reward settings) and scored on the test set. Reported: the curves (a table, JSON and a plot),
-and how many judgments informative choice needs to reach random choice's final accuracy.
+round samples them). A test set: every pair of the default policy's answers to the held-out prompts that the oracle
+does not call a tie. Then, per oracle, strategy and seed, batch after batch: choose `batch` pairs from the pool
+(random: at random; informative: hitl.pair_selection over the current reward model's MC-dropout samples, the first
+batch by diversity, both weighed by the chance raters decide a pair, learned from the judgments so far), a simulated
+rater of the default crowd (noise, a position-biased rater, a spammer, a fatigued one) judges each pair once, a
+reward model is trained from scratch on every decisive judgment so far (configs/cpu.yaml's reward settings) and
+scored on the test set. Reported: the curves (a table, JSON and a plot), and how many judgments informative choice
+needs to reach random choice's final accuracy.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
     """One curve: accuracy on the test set after each batch of judgments."""
     import numpy as np
 
+    from hitl.decisiveness import fit_decisiveness
     from hitl.pair_selection import PromptCandidates, SelectionSettings, select_pairs
     from hitl.preferences import training_margin
     from hitl.simulate import default_crowd
@@ -107,6 +109,8 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
     crowd = default_crowd(8)
     used: set[tuple[int, frozenset[int]]] = set()
     rows: list[dict] = []
+    judged: list[tuple[str, str]] = []
+    decided: list[float] = []
     curve, spent, scorer = [], 0, None
     for batch in range(args.batches):
         method = strategy if (strategy == "random" or scorer is not None) else "diversity"
@@ -116,8 +120,17 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
             if method == "informative":
                 samples = np.asarray(scorer.mc_scores([entry["prompt"]] * len(entry["answers"]), entry["answers"], 8))
             options.append(PromptCandidates(k, list(range(len(entry["answers"]))), entry["answers"], samples))
-        # A pair already judged is not offered again.
-        chosen = select_pairs(options, args.batch, SelectionSettings(method=method, per_prompt=2), rng, used)
+        # As in the loop: informative choice weighs pairs by the chance raters decide them, learned from the
+        # judgments so far (hitl.decisiveness). A pair already judged is not offered again.
+        model = fit_decisiveness(judged, decided, seed=seed) if strategy != "random" else None
+        chosen = select_pairs(
+            options,
+            args.batch,
+            SelectionSettings(method=method, per_prompt=2),
+            rng,
+            used,
+            decisive=model.predict if model is not None else None,
+        )
         for n, c in enumerate(chosen):
             used.add((c.key, frozenset(c.ids)))
             entry = pool[c.key]
@@ -128,6 +141,8 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
             order, strength, tie, _ = rater.decide(
                 oracle(entry["prompt"], texts), [len(t) for t in texts], (spent + n) % 50, rng
             )
+            judged.append((texts[0], texts[1]))
+            decided.append(0.0 if tie else 1.0)
             if not tie:
                 margin = training_margin(strength, 0.5)
                 rows.append(

@@ -35,7 +35,8 @@ from hitl.loop.steps import (
     train_reward_step,
 )
 from hitl.loop.steps.policy_step import policy_dir
-from hitl.loop.steps.reward_step import reward_dir
+from hitl.loop.steps.queue_step import campaign_decisiveness, queue_step_done
+from hitl.loop.steps.reward_step import cross_validate, reward_dir
 from hitl.loop.steps.versions import version_by_id
 from hitl.pair_selection import SelectionSettings
 from hitl.store import Store
@@ -73,6 +74,14 @@ class RoundPlan:
     )
     items_per_round: int = field(default=128, metadata={"help": "Pairs queued for raters each round."})
     pairs_per_prompt: int = field(default=2, metadata={"help": "Most pairs queued per prompt (disjoint answers)."})
+    reward_folds: int = field(
+        default=4,
+        metadata={
+            "help": "When the reward model's held-out split has fewer decisive pairs than the gate needs, train one "
+            "more reward model per other fold of prompts (this many folds in all, each eval_fraction of them) and "
+            "gate on every fold's held-out pairs (1: never)."
+        },
+    )
     selection_samples: int = field(
         default=8, metadata={"help": "MC-dropout passes of the round's reward model that score the candidates."}
     )
@@ -120,7 +129,14 @@ class RoundPlan:
     def validate(self) -> None:
         self.temperature_list()
         SelectionSettings(method=self.selection, per_prompt=self.pairs_per_prompt).validate()
-        for name in ("prompts_per_round", "candidates", "items_per_round", "selection_samples", "max_new_tokens"):
+        for name in (
+            "prompts_per_round",
+            "candidates",
+            "items_per_round",
+            "selection_samples",
+            "max_new_tokens",
+            "reward_folds",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.candidates + self.include_base < 2:
@@ -151,9 +167,12 @@ class RoundStages:
     """hitl.loop.runner.Stages on the real reward model and policy: each stage calls the one step function of its
     job (hitl.loop.steps), with names fixed by the round so that a restarted stage reuses what it made."""
 
-    def __init__(self, plan: RoundPlan, base_policy: str = "default"):
+    def __init__(self, plan: RoundPlan, base_policy: str = "default", min_reward_pairs: int = 30):
         self.plan = plan
         self.base_policy = base_policy
+        # The gate's (LoopSettings.min_reward_pairs): fewer decisive held-out pairs than this and train_reward
+        # cross-validates over the other folds of prompts (RoundPlan.reward_folds).
+        self.min_reward_pairs = min_reward_pairs
 
     def _base(self, store: Store, round_: LoopRound) -> str:
         return _version_name(store, round_.base_policy_id) or self.base_policy
@@ -187,6 +206,18 @@ class RoundStages:
         metrics: dict[str, Any] = {"reward_accuracy": result.accuracy, "reward_eval_pairs": result.eval_pairs}
         if result.trained:
             metrics["reward_seconds"] = time.perf_counter() - started
+        if self.plan.reward_folds > 1 and result.eval_pairs < self.min_reward_pairs:
+            # Too few decisive pairs in the held-out split to judge the model on: every fold held out once, so
+            # the gate sees every decisive judgment as a held-out pair (the model it gates is still this one).
+            folds = cross_validate(result, step, self.plan.reward_folds)
+            metrics.update(
+                reward_accuracy=folds.accuracy,
+                reward_eval_pairs=folds.pairs,
+                reward_heldout_accuracy=result.accuracy,
+                reward_heldout_pairs=result.eval_pairs,
+                reward_folds=folds.folds,
+                reward_cv_seconds=folds.seconds,
+            )
         return StageOutcome(
             ids={"reward_version_id": result.version_id, "snapshot_id": result.snapshot_ids.get("train")},
             metrics=metrics,
@@ -241,14 +272,11 @@ class RoundStages:
             budget=plan.items_per_round,
             selection_seed=round_.number,
         )
-        rewards = None
-        if plan.selection == "informative" and round_.reward_version_id:
-            rewards = reward_samples(_reward_path(store, round_), plan.selection_samples)
-        result = queue_step(store, campaign, step, rewards=rewards)
+        result, choice = self._queue(store, campaign, round_, step)
         metrics: dict[str, Any] = {"items_queued": result.items}
         if not result.skipped:
             metrics.update(
-                generate_seconds=result.seconds, candidates=result.candidates, selected_by=result.selected_by
+                generate_seconds=result.seconds, candidates=result.candidates, selected_by=result.selected_by, **choice
             )
         return StageOutcome(metrics=metrics)
 
@@ -273,13 +301,29 @@ class RoundStages:
             budget=plan.items_per_round,
             selection_seed=1000 * round_.number + attempt,
         )
-        rewards = None
-        if plan.selection == "informative" and round_.reward_version_id:
-            rewards = reward_samples(_reward_path(store, round_), plan.selection_samples)
-        result = queue_step(store, campaign, step, rewards=rewards)
+        result, choice = self._queue(store, campaign, round_, step)
         if result.skipped:
             return StageOutcome()
-        return StageOutcome(metrics={f"items_queued_waiting_{attempt}": result.items})
+        metrics = {f"items_queued_waiting_{attempt}": result.items}
+        if "decisive_model" in choice:
+            metrics[f"decisive_model_waiting_{attempt}"] = choice["decisive_model"]
+        return StageOutcome(metrics=metrics)
+
+    def _queue(self, store: Store, campaign: Campaign, round_: LoopRound, step: QueueStep):
+        """Run a queue step with what the choice of pairs uses: the round's reward model's samples (informative)
+        and the chance raters decide a pair, learned from the campaign's judged pairs (not for random choice,
+        the baseline). Returns the result and what to record about the choice."""
+        if step.once and queue_step_done(store, campaign, step):
+            return queue_step(store, campaign, step), {}
+        rewards, decisive, choice = None, None, {}
+        if self.plan.selection == "informative" and round_.reward_version_id:
+            rewards = reward_samples(_reward_path(store, round_), self.plan.selection_samples)
+        if self.plan.selection != "random":
+            model = campaign_decisiveness(store, campaign)
+            if model is not None:
+                decisive = model.predict
+                choice["decisive_model"] = model.summary()
+        return queue_step(store, campaign, step, rewards=rewards, decisive=decisive), choice
 
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         """The round's reward model pre-labels the open items and puts the ones it is least sure of first."""

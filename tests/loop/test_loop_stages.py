@@ -142,3 +142,34 @@ def test_hitl_loop_killed_mid_round_continues_without_redoing_work(setup, tmp_pa
         assert sorted(names) == ["c-r1-policy", "c-r1-reward"]  # the reward model was not trained twice
         queued = conn.execute(select(func.count()).select_from(items).where(items.c.status == "open")).scalar()
     assert queued == r.metrics["items_queued"]
+
+
+def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
+    """Short of the gate's decisive held-out pairs, train_reward scores one more reward model per other fold of
+    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores."""
+    import json
+    from pathlib import Path
+
+    from hitl.loop.state import current_round
+    from hitl.loop.steps.versions import version_by_id
+
+    store, campaign, plan, base = setup
+    stages = RoundStages(plan, base_policy=base, min_reward_pairs=10_000)
+    round_ = current_round(store, campaign, None)
+    outcome = stages.train_reward(store, campaign, round_)
+    m = outcome.metrics
+    folds = m["reward_folds"]
+    assert [f["start"] for f in folds] == [0.0, 0.25, 0.5, 0.75]
+    assert folds[0]["pairs"] == m["reward_heldout_pairs"] and m["reward_heldout_pairs"] < m["reward_eval_pairs"]
+    assert m["reward_eval_pairs"] == sum(f["pairs"] for f in folds)
+    model_dir = Path(version_by_id(store, outcome.ids["reward_version_id"]).path)
+    rows = [json.loads(line) for line in (model_dir / "data" / "full.jsonl").read_text().splitlines() if line]
+    decisive = sum(not row.get("tie") for row in rows)
+    assert m["reward_eval_pairs"] == decisive  # every decisive pair held out once
+    scored = sum(f["accuracy"] * f["pairs"] for f in folds if f["pairs"]) / m["reward_eval_pairs"]
+    assert abs(m["reward_accuracy"] - scored) < 1e-9
+    folder = model_dir / "folds"
+    assert sorted(p.name for p in folder.iterdir()) == ["1", "2", "3"]
+    assert not any((folder / k / "model").exists() for k in ("1", "2", "3"))  # only the scores are kept
+    again = stages.train_reward(store, campaign, round_)
+    assert again.metrics["reward_folds"] == folds and again.metrics["reward_cv_seconds"] < 5

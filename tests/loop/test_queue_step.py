@@ -112,3 +112,36 @@ def test_bounded_pairs_keep_the_newest_the_best_best_of_n_and_draw_older_ones():
     older = kept_human[:20]
     assert all(p["id"] < 80 for p in older) and older == sorted(older, key=lambda p: p["id"])
     assert bounded_pairs(human[:10], bon[:5], 60) == (human[:10], bon[:5])  # under the bound: everything
+
+
+def test_the_campaign_s_ties_teach_the_choice_which_pairs_raters_decide(store, make_campaign):
+    """Judged under a sparse rule (a list beats prose, two proses tie), the campaign's own judgments give a
+    decisiveness model that rates list-vs-prose pairs above prose-vs-prose; with no judgments there is none."""
+    import random
+
+    from hitl.catalog import add_item, add_prompt, add_response
+    from hitl.loop.steps.queue_step import campaign_decisiveness
+    from hitl.simulate import RaterBehaviour, load_oracle, simulate
+
+    campaign = make_campaign(gold_rate=0, overlap=1)
+    rng = random.Random(0)
+    words = ["sun", "rain", "leaf", "root", "seed", "soil", "water", "light", "grow", "cold", "warm", "slow"]
+
+    def prose():
+        return " ".join(rng.choice(words) for _ in range(rng.randint(8, 16))).capitalize() + "."
+
+    def listed():
+        return "\n".join(f"{i}. {' '.join(rng.choice(words) for _ in range(4))}" for i in range(1, 4))
+
+    with store.write() as conn:
+        for i in range(80):
+            pid = add_prompt(conn, text=f"question {i}")
+            texts = [listed() if i % 4 == 0 else prose(), prose()]
+            rids = [add_response(conn, prompt_id=pid, text=t) for t in texts]
+            add_item(conn, campaign_id=campaign.id, prompt_id=pid, response_ids=rids, item_kind="pairwise")
+    assert campaign_decisiveness(store, campaign) is None  # nothing judged yet
+    crowd = [RaterBehaviour(f"r{i}", flip=0.0) for i in range(2)]
+    simulate(store, campaign, crowd, load_oracle("rule:list"), max_judgments=80)
+    model = campaign_decisiveness(store, campaign)
+    assert model is not None and model.pairs == 80 and abs(model.base_rate - 0.25) < 1e-9
+    assert model.predict(listed(), prose()) > 0.6 > 0.2 > model.predict(prose(), prose())

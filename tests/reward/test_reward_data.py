@@ -73,6 +73,12 @@ def test_split_keeps_each_prompt_on_one_side_and_in_place():
     assert {r["prompt"] for r in held} <= {r["prompt"] for r in held_more}
     tiny_train, tiny_held = split_by_prompt(rows[:2], 0.01)
     assert len(tiny_train) == len(tiny_held) == 1
+    # The windows of a cross-validation: fold 0 is the split above, and the four folds hold every prompt out once.
+    folds = [split_by_prompt(rows, 0.25, seed=3, start=k * 0.25)[1] for k in range(4)]
+    assert folds[0] == held
+    assert sorted(r["prompt"] for fold in folds for r in fold) == sorted(r["prompt"] for r in rows)
+    with pytest.raises(InvalidInput):
+        split_by_prompt(rows, 0.25, start=0.8)
 
 
 def test_snapshots_record_hash_counts_parents_and_are_reused(store, make_user, make_campaign, tmp_path):

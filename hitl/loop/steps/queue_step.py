@@ -26,8 +26,9 @@ from sqlalchemy import func, select
 
 from hitl.campaigns import Campaign
 from hitl.catalog import add_item
+from hitl.decisiveness import DecisivenessModel, fit_decisiveness
 from hitl.errors import InvalidInput
-from hitl.pair_selection import PromptCandidates, SelectionSettings, select_pairs
+from hitl.pair_selection import Decisive, PromptCandidates, SelectionSettings, select_pairs
 from hitl.store import Store
 from hitl.store.schema import items, responses
 from policy.config import GenerationSettings
@@ -123,11 +124,37 @@ def _prepare(store: Store, campaign: Campaign, step: QueueStep, part: QueuePart,
     )
 
 
+def queue_step_done(store: Store, campaign: Campaign, step: QueueStep) -> bool:
+    """True when a `once` step's source already stored its responses (queue_step would do nothing)."""
+    return _items_from_source(store, campaign, step.source) is not None
+
+
+def campaign_decisiveness(store: Store, campaign: Campaign) -> DecisivenessModel | None:
+    """hitl.decisiveness fitted on the campaign's judged pairwise items (share of votes neither tie nor both bad);
+    None while it has too few of them or the fit does not predict them."""
+    from hitl.preferences import load_items
+
+    texts, decided, votes = [], [], []
+    for it in load_items(store, campaign):
+        if len(it.response_ids) != 2 or not it.votes:
+            continue
+        texts.append(tuple(it.texts[r] for r in it.response_ids))
+        decided.append(sum(not (v.tie or v.both_bad) for v in it.votes) / len(it.votes))
+        votes.append(len(it.votes))
+    return fit_decisiveness(texts, decided, votes)
+
+
 def queue_step(
-    store: Store, campaign: Campaign, step: QueueStep, sampler: Any = None, rewards: RewardSampler | None = None
+    store: Store,
+    campaign: Campaign,
+    step: QueueStep,
+    sampler: Any = None,
+    rewards: RewardSampler | None = None,
+    decisive: Decisive | None = None,
 ) -> QueueResult:
     """Generate every part, then store them all in one transaction (with `step.selection`: pool, score with
-    `rewards` when given, choose pairs; without `rewards` the choice falls back to diversity)."""
+    `rewards` when given, weigh by `decisive` when given, choose pairs; without `rewards` the choice falls back to
+    diversity)."""
     if not step.parts:
         raise InvalidInput("a queue step needs at least one part")
     if step.once:
@@ -135,7 +162,7 @@ def queue_step(
         if done is not None:
             return QueueResult([], done, 0.0, skipped=True)
     if step.selection is not None:
-        return _queue_selected(store, campaign, step, sampler, rewards)
+        return _queue_selected(store, campaign, step, sampler, rewards, decisive)
     from policy.fill import store_fill
 
     fills = [_prepare(store, campaign, step, part, sampler, part.pairing) for part in step.parts]
@@ -145,7 +172,12 @@ def queue_step(
 
 
 def _queue_selected(
-    store: Store, campaign: Campaign, step: QueueStep, sampler: Any, rewards: RewardSampler | None
+    store: Store,
+    campaign: Campaign,
+    step: QueueStep,
+    sampler: Any,
+    rewards: RewardSampler | None,
+    decisive: Decisive | None,
 ) -> QueueResult:
     from policy.fill import register_resolved
     from policy.pairing import store_responses
@@ -174,7 +206,9 @@ def _queue_selected(
     candidates = [
         PromptCandidates(k, list(range(len(pool[k]))), texts[k], samples[k] if samples else None) for k in keys
     ]
-    chosen = select_pairs(candidates, step.budget, step.selection, random.Random(step.selection_seed))
+    chosen = select_pairs(
+        candidates, step.budget, step.selection, random.Random(step.selection_seed), decisive=decisive
+    )
     with store.write() as conn:
         prompt_ids = save_prompts(conn, records, step.source)
         response_id: dict[tuple[int, int], int] = {}

@@ -5,11 +5,20 @@ it on held-out prompts and register it under a version name. `hitl train-reward`
 
 Idempotent by version name: a name that is already registered returns that version and trains nothing. A run
 killed before it registered resumes from its last checkpoint when started again with the same name.
+
+`cross_validate` is for when the held-out split holds too few decisive pairs to judge the model on (a sparse
+preference: most judgments are ties): one reward model per other fold of prompts, each trained the same way on the
+rest and scored on its fold, so every decisive pair is held out once. The registered model stays the one of the
+main split; the folds only say how well a model trained like it does on pairs it has not seen.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hitl import embedded
@@ -93,3 +102,63 @@ def train_reward_step(store: Store, campaign: Campaign | None, step: RewardStep)
         report=result.report,
         main_process=config.process_index == 0,
     )
+
+
+@dataclass
+class FoldScores:
+    """Held-out accuracy over the folds of a cross-validation, the main split's included."""
+
+    accuracy: float | None  # decisive held-out pairs predicted right, over all folds
+    pairs: int
+    folds: list[dict[str, Any]]  # per fold: start of its window, accuracy, pairs
+    seconds: float
+
+
+def cross_validate(result: RewardStepResult, step: RewardStep, folds: int) -> FoldScores:
+    """Train a reward model on every fold of prompts but one, for each of the `folds` - 1 folds the main split did
+    not hold out, with the main model's trainer config, and pool their held-out decisive pairs with the main
+    split's. A fold's result is kept beside the model, so a restarted round does not train it again; the fold
+    models themselves are deleted (only their scores matter)."""
+    from reward.config import make_config
+    from reward.data import PreferenceData, read_rows, split_by_prompt
+    from reward.train import train_reward
+
+    main_pairs = int(result.eval_pairs or 0)
+    scores = [{"start": 0.0, "accuracy": result.accuracy, "pairs": main_pairs}]
+    rows_file = Path(result.path) / "data" / "full.jsonl"
+    started = time.perf_counter()
+    config = make_config(
+        step.trainer.overrides,
+        config_path=step.trainer.config_path,
+        args=step.trainer.args,
+        defaults={"output_dir": result.path, **step.trainer.defaults},
+    )
+    share = config.eval_fraction
+    if rows_file.is_file() and share > 0:
+        rows = read_rows(rows_file)
+        for k in range(1, folds):
+            start = k * share
+            if start + share > 1.0 + 1e-9:
+                break
+            folder = Path(result.path) / "folds" / f"{k}"
+            done = folder / "scores.json"
+            if not done.is_file():
+                train, held = split_by_prompt(rows, share, config.split_seed, start=start)
+                fold = {"start": start, "accuracy": None, "pairs": 0}
+                if train and any(not r.get("tie") for r in held):
+                    fold_config = make_config(
+                        {**step.trainer.overrides, "output_dir": str(folder / "model"), "save_strategy": "no"},
+                        config_path=step.trainer.config_path,
+                        args=step.trainer.args,
+                        defaults=step.trainer.defaults,
+                    )
+                    report = train_reward(fold_config, None, data=PreferenceData(train=train, eval=held)).report
+                    fold.update(accuracy=report.get("accuracy"), pairs=int(report.get("decisive_pairs") or 0))
+                    shutil.rmtree(folder / "model", ignore_errors=True)
+                folder.mkdir(parents=True, exist_ok=True)
+                done.write_text(json.dumps(fold))
+            scores.append(json.loads(done.read_text()))
+    counted = [f for f in scores if f["pairs"] and f["accuracy"] is not None]
+    pairs = sum(f["pairs"] for f in counted)
+    accuracy = sum(f["accuracy"] * f["pairs"] for f in counted) / pairs if pairs else None
+    return FoldScores(accuracy, pairs, scores, time.perf_counter() - started)
