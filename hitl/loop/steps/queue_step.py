@@ -129,15 +129,15 @@ def queue_step_done(store: Store, campaign: Campaign, step: QueueStep) -> bool:
     return _items_from_source(store, campaign, step.source) is not None
 
 
-def campaign_decisiveness(store: Store, campaign: Campaign) -> DecisivenessModel | None:
-    """hitl.decisiveness fitted on the campaign's judged pairwise items (share of votes neither tie nor both bad);
-    None while it has too few of them or the fit does not predict them."""
+def campaign_decisiveness(store: Store, campaign: Campaign, newest: int = 2000) -> DecisivenessModel | None:
+    """hitl.decisiveness fitted on the campaign's newest `newest` judged pairwise items (share of votes neither
+    tie nor both bad; the bound keeps the fit to seconds on a big campaign); None while it has too few of them or
+    the fit does not predict them."""
     from hitl.preferences import load_items
 
     texts, decided, votes = [], [], []
-    for it in load_items(store, campaign):
-        if len(it.response_ids) != 2 or not it.votes:
-            continue
+    judged = [it for it in load_items(store, campaign) if len(it.response_ids) == 2 and it.votes]
+    for it in judged[-newest:]:
         texts.append(tuple(it.texts[r] for r in it.response_ids))
         decided.append(sum(not (v.tie or v.both_bad) for v in it.votes) / len(it.votes))
         votes.append(len(it.votes))
