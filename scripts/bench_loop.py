@@ -208,7 +208,11 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
             reward_heldout_pairs=m.get("reward_eval_pairs"),
             reward_attempts=m.get("reward_attempt", 1),
             policy_precision=m.get("policy_precision"),
-            **{k: m.get(k) for k in ("reward_seconds", "policy_seconds", "generate_seconds", "score_seconds")},
+            **{
+                k: m.get(k)
+                for k in ("reward_seconds", "reward_cv_seconds", "policy_seconds", "generate_seconds", "score_seconds")
+            },
+            reward_heldout_split=[m.get("reward_heldout_accuracy"), m.get("reward_heldout_pairs")],
             judge_seconds=judge_seconds,
             round_seconds=loop_seconds + judge_seconds,
         )
@@ -270,6 +274,13 @@ def targets(result: dict, rounds: int) -> dict[str, bool]:
     return met
 
 
+def rm_seconds(row: dict) -> float | None:
+    """The last reward model's training, plus its cross-validation folds when the gate needed them."""
+    if row.get("reward_seconds") is None:
+        return None
+    return row["reward_seconds"] + (row.get("reward_cv_seconds") or 0.0)
+
+
 def fmt(x, spec: str) -> str:
     return format(x, spec) if isinstance(x, int | float) and x == x else "-"
 
@@ -287,7 +298,7 @@ def print_table(results: list[dict]) -> None:
                 f"{res['oracle'][:16]:<16} {r['round']:>3} {fmt(r.get('judgments_used', r.get('judgments')), '5d')} "
                 f"{fmt(res['decisive_share'], '5.2f') if r['round'] == 0 else '':>5} "
                 f"{ci(r.get('reward_vs_oracle')):>17} {ci(r.get('win_vs_v0')):>17} {ci(r.get('lc_win_vs_v0')):>17} "
-                f"{fmt(r.get('generate_seconds'), '6.0f')} {fmt(r.get('reward_seconds'), '5.0f')} "
+                f"{fmt(r.get('generate_seconds'), '6.0f')} {fmt(rm_seconds(r), '5.0f')} "
                 f"{fmt(r.get('policy_seconds'), '6.0f')} {fmt(r.get('round_seconds'), '6.0f')}"
                 + (f"  {r['status']}: {r['message']}" if r.get("status") not in (None, "done") else "")
             )

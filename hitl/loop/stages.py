@@ -82,6 +82,13 @@ class RoundPlan:
             "gate on every fold's held-out pairs (1: never)."
         },
     )
+    waiting_batches: int = field(
+        default=4,
+        metadata={
+            "help": "Most batches of --items-per-round pairs queued while a round waits for judgments (one reward "
+            "model attempt); as many as the judgments it waits for need."
+        },
+    )
     selection_samples: int = field(
         default=8, metadata={"help": "MC-dropout passes of the round's reward model that score the candidates."}
     )
@@ -136,6 +143,7 @@ class RoundPlan:
             "selection_samples",
             "max_new_tokens",
             "reward_folds",
+            "waiting_batches",
         ):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -282,31 +290,51 @@ class RoundStages:
 
     def replenish(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         """While the round waits for a usable reward model: more pairs of the base policy for raters, the next
-        prompts of the set, chosen with the reward model that did not pass yet (diversity before there is one)."""
+        prompts of the set, chosen with the reward model that did not pass yet (diversity before there is one).
+
+        As many batches of `items_per_round` as the judgments the round waits for need (raters must have something
+        to judge for the wait to end; a sparse preference waits for many), at most `waiting_batches` an attempt.
+        Each batch has its own source, so a restarted wait never queues one twice."""
+        from hitl.loop.state import judgment_count
+        from hitl.stats import queue_depth
+
         plan = self.plan
         attempt = round_.metrics.get("reward_attempt", 2)
+        batch = round_.metrics.get(f"waiting_batches_{attempt}", 0)
+        queued = round_.metrics.get(f"items_queued_waiting_{attempt}", 0)
+        metrics: dict[str, Any] = {}
         base = self._base(store, round_)
-        step = QueueStep(
-            candidate_parts(base, base, dataclasses.replace(plan, include_base=False)),
-            prompts=plan.prompts,
-            limit=plan.prompts_per_round,
-            offset=(round_.number + attempt) * plan.prompts_per_round,
-            settings=self._sampling(round_, seed=100 * round_.number + attempt, n=plan.candidates),
-            source=f"hitl loop {campaign.name} r{round_.number} more {attempt}",
-            once=True,
-            progress=False,
-            selection=SelectionSettings(
-                method=plan.selection if round_.reward_version_id else "diversity", per_prompt=plan.pairs_per_prompt
-            ),
-            budget=plan.items_per_round,
-            selection_seed=1000 * round_.number + attempt,
-        )
-        result, choice = self._queue(store, campaign, round_, step)
-        if result.skipped:
-            return StageOutcome()
-        metrics = {f"items_queued_waiting_{attempt}": result.items}
-        if "decisive_model" in choice:
-            metrics[f"decisive_model_waiting_{attempt}"] = choice["decisive_model"]
+        while batch < plan.waiting_batches:
+            short = round_.metrics.get("wait_until_judgments", 0) - judgment_count(store, campaign)
+            if batch and queue_depth(store, campaign).judgments_needed >= short:
+                break  # the queue already holds what the wait needs
+            batch += 1
+            tag = f"{attempt}" if batch == 1 else f"{attempt}.{batch}"
+            step = QueueStep(
+                candidate_parts(base, base, dataclasses.replace(plan, include_base=False)),
+                prompts=plan.prompts,
+                limit=plan.prompts_per_round,
+                offset=(round_.number + attempt + 7 * (batch - 1)) * plan.prompts_per_round,
+                settings=self._sampling(
+                    round_, seed=100 * round_.number + attempt + 10_000 * (batch - 1), n=plan.candidates
+                ),
+                source=f"hitl loop {campaign.name} r{round_.number} more {tag}",
+                once=True,
+                progress=False,
+                selection=SelectionSettings(
+                    method=plan.selection if round_.reward_version_id else "diversity",
+                    per_prompt=plan.pairs_per_prompt,
+                ),
+                budget=plan.items_per_round,
+                selection_seed=1000 * round_.number + attempt + 10_000 * (batch - 1),
+            )
+            result, choice = self._queue(store, campaign, round_, step)
+            queued += result.items
+            metrics.update({f"items_queued_waiting_{attempt}": queued, f"waiting_batches_{attempt}": batch})
+            if "decisive_model" in choice:
+                metrics[f"decisive_model_waiting_{attempt}"] = choice["decisive_model"]
+            if not result.items:
+                break  # nothing left to pair: more of the same would queue nothing either
         return StageOutcome(metrics=metrics)
 
     def _queue(self, store: Store, campaign: Campaign, round_: LoopRound, step: QueueStep):

@@ -173,3 +173,22 @@ def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     assert not any((folder / k / "model").exists() for k in ("1", "2", "3"))  # only the scores are kept
     again = stages.train_reward(store, campaign, round_)
     assert again.metrics["reward_folds"] == folds and again.metrics["reward_cv_seconds"] < 5
+
+
+def test_a_waiting_round_queues_as_many_batches_as_the_wait_needs_and_never_twice(setup):
+    from hitl.loop import state
+    from hitl.stats import queue_depth
+
+    store, campaign, plan, base = setup
+    stages = RoundStages(plan, base_policy=base)
+    round_ = state.current_round(store, campaign, None)
+    count = state.judgment_count(store, campaign)
+    # Waiting for 10 more judgments (overlap 1); a batch here is at most 4 pairs (4 prompts, 2 candidates each).
+    round_ = state.save(store, round_, metrics={"reward_attempt": 2, "wait_until_judgments": count + 10})
+    outcome = stages.replenish(store, campaign, round_)
+    queued = outcome.metrics["items_queued_waiting_2"]
+    assert 2 <= outcome.metrics["waiting_batches_2"] <= 4  # more than one batch: one holds at most 4 judgments
+    assert queued >= 10 and queue_depth(store, campaign).judgments_needed == queued
+    round_ = state.save(store, round_, metrics=outcome.metrics)
+    assert stages.replenish(store, campaign, round_).metrics == {}  # the queue holds what the wait needs
+    assert queue_depth(store, campaign).open_items == queued
