@@ -56,6 +56,7 @@ bench: setup
 	$(PY) scripts/bench_collection.py --out bench-results/collection.json
 	@for b in generate api; do [ ! -f scripts/bench_$$b.py ] || $(PY) scripts/bench_$$b.py --out bench-results/$$b.json; done
 	$(PY) scripts/bench_arena_pairing.py --out bench-results/arena_pairing.json
+	$(PY) scripts/bench_decisive_pairs.py --out bench-results/decisive_pairs.json
 	$(PY) scripts/bench_policy_step.py --runs 3 --out bench-results/policy_step.json
 	[ ! -f scripts/bench_reward.py ] || $(PY) scripts/bench_reward.py --train $(DATA)/hh-harmless/train.jsonl.gz \
 		--test $(DATA)/hh-harmless/test.jsonl.gz --repeats 3 --out bench-results/reward.json
