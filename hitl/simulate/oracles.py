@@ -73,7 +73,8 @@ def numbered(prompt: str, responses: Sequence[str]) -> list[float]:
 
 def listed(prompt: str, responses: Sequence[str]) -> list[float]:
     """Prefers answers laid out as a list (two or more lines starting `-`, `*`, `•` or `1.`); all others tie. A
-    structural rule that about 9 in 10 of the default policy's answers do not meet."""
+    structural rule that few of the default policy's answers meet (46 of 1,152 in one loop run: 5% at temperature
+    0.7, 3% at 1.0)."""
     return [float(len(_LIST.findall(r)) >= 2) for r in responses]
 
 
