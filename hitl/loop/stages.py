@@ -82,6 +82,14 @@ class RoundPlan:
             "gate on every fold's held-out pairs (1: never)."
         },
     )
+    waiting_prompts: int = field(
+        default=192,
+        metadata={
+            "help": "Prompts answered for each batch queued while a round waits (0: --prompts-per-round). More than "
+            "a round's: the batch is the likeliest-decisive pairs of a larger pool, and a round waits when decisive "
+            "pairs are scarce (a sparse preference: few candidate sets hold an answer that meets it)."
+        },
+    )
     waiting_batches: int = field(
         default=4,
         metadata={
@@ -147,6 +155,8 @@ class RoundPlan:
         ):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.waiting_prompts < 0:
+            raise InvalidInput(f"waiting_prompts must be 0 (a round's prompts) or more, not {self.waiting_prompts}")
         if self.candidates + self.include_base < 2:
             raise InvalidInput("a round needs at least two candidate answers per prompt to pair")
 
@@ -304,6 +314,7 @@ class RoundStages:
         queued = round_.metrics.get(f"items_queued_waiting_{attempt}", 0)
         metrics: dict[str, Any] = {}
         base = self._base(store, round_)
+        prompts = plan.waiting_prompts or plan.prompts_per_round
         while batch < plan.waiting_batches:
             short = round_.metrics.get("wait_until_judgments", 0) - judgment_count(store, campaign)
             if batch and queue_depth(store, campaign).judgments_needed >= short:
@@ -313,8 +324,8 @@ class RoundStages:
             step = QueueStep(
                 candidate_parts(base, base, dataclasses.replace(plan, include_base=False)),
                 prompts=plan.prompts,
-                limit=plan.prompts_per_round,
-                offset=(round_.number + attempt + 7 * (batch - 1)) * plan.prompts_per_round,
+                limit=prompts,
+                offset=(round_.number + attempt + 7 * (batch - 1)) * prompts,
                 settings=self._sampling(
                     round_, seed=100 * round_.number + attempt + 10_000 * (batch - 1), n=plan.candidates
                 ),

@@ -179,8 +179,10 @@ def test_a_waiting_round_queues_as_many_batches_as_the_wait_needs_and_never_twic
     from hitl.loop import state
     from hitl.stats import queue_depth
 
+    import dataclasses
+
     store, campaign, plan, base = setup
-    stages = RoundStages(plan, base_policy=base)
+    stages = RoundStages(dataclasses.replace(plan, waiting_prompts=4), base_policy=base)
     round_ = state.current_round(store, campaign, None)
     count = state.judgment_count(store, campaign)
     # Waiting for 10 more judgments (overlap 1); a batch here is at most 4 pairs (4 prompts, 2 candidates each).
