@@ -176,10 +176,10 @@ def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
 
 
 def test_a_waiting_round_queues_as_many_batches_as_the_wait_needs_and_never_twice(setup):
+    import dataclasses
+
     from hitl.loop import state
     from hitl.stats import queue_depth
-
-    import dataclasses
 
     store, campaign, plan, base = setup
     stages = RoundStages(dataclasses.replace(plan, waiting_prompts=4), base_policy=base)
