@@ -181,6 +181,16 @@ def _version_name(store: Store, version_id: int | None) -> str | None:
     return row.name if row is not None else None
 
 
+@dataclass
+class _ChoiceInputs:
+    """What a queue step's choice of pairs uses, loaded once per stage (a reward model, a decisiveness fit)."""
+
+    loaded: bool = False
+    rewards: Any = None  # a queue_step RewardSampler
+    decisive: Any = None  # hitl.pair_selection.Decisive
+    record: dict[str, Any] = field(default_factory=dict)
+
+
 class RoundStages:
     """hitl.loop.runner.Stages on the real reward model and policy: each stage calls the one step function of its
     job (hitl.loop.steps), with names fixed by the round so that a restarted stage reuses what it made."""
@@ -290,7 +300,7 @@ class RoundStages:
             budget=plan.items_per_round,
             selection_seed=round_.number,
         )
-        result, choice = self._queue(store, campaign, round_, step)
+        result, choice = self._queue(store, campaign, round_, step, _ChoiceInputs())
         metrics: dict[str, Any] = {"items_queued": result.items}
         if not result.skipped:
             metrics.update(
@@ -315,6 +325,7 @@ class RoundStages:
         metrics: dict[str, Any] = {}
         base = self._base(store, round_)
         prompts = plan.waiting_prompts or plan.prompts_per_round
+        inputs = _ChoiceInputs()  # loaded once for all the batches: no judgment arrives between them
         while batch < plan.waiting_batches:
             short = round_.metrics.get("wait_until_judgments", 0) - judgment_count(store, campaign)
             if batch and queue_depth(store, campaign).judgments_needed >= short:
@@ -339,7 +350,7 @@ class RoundStages:
                 budget=plan.items_per_round,
                 selection_seed=1000 * round_.number + attempt + 10_000 * (batch - 1),
             )
-            result, choice = self._queue(store, campaign, round_, step)
+            result, choice = self._queue(store, campaign, round_, step, inputs)
             queued += result.items
             metrics.update({f"items_queued_waiting_{attempt}": queued, f"waiting_batches_{attempt}": batch})
             if "decisive_model" in choice:
@@ -348,21 +359,23 @@ class RoundStages:
                 break  # nothing left to pair: more of the same would queue nothing either
         return StageOutcome(metrics=metrics)
 
-    def _queue(self, store: Store, campaign: Campaign, round_: LoopRound, step: QueueStep):
-        """Run a queue step with what the choice of pairs uses: the round's reward model's samples (informative)
-        and the chance raters decide a pair, learned from the campaign's judged pairs (not for random choice,
-        the baseline). Returns the result and what to record about the choice."""
+    def _queue(self, store: Store, campaign: Campaign, round_: LoopRound, step: QueueStep, inputs: _ChoiceInputs):
+        """Run a queue step with what the choice of pairs uses (`inputs`, loaded on first use and kept there): the
+        round's reward model's samples (informative) and the chance raters decide a pair, learned from the
+        campaign's judged pairs (not for random choice, the baseline). Returns the result and what to record
+        about the choice."""
         if step.once and queue_step_done(store, campaign, step):
             return queue_step(store, campaign, step), {}
-        rewards, decisive, choice = None, None, {}
-        if self.plan.selection == "informative" and round_.reward_version_id:
-            rewards = reward_samples(_reward_path(store, round_), self.plan.selection_samples)
-        if self.plan.selection != "random":
-            model = campaign_decisiveness(store, campaign)
-            if model is not None:
-                decisive = model.predict
-                choice["decisive_model"] = model.summary()
-        return queue_step(store, campaign, step, rewards=rewards, decisive=decisive), choice
+        if not inputs.loaded:
+            inputs.loaded = True
+            if self.plan.selection == "informative" and round_.reward_version_id:
+                inputs.rewards = reward_samples(_reward_path(store, round_), self.plan.selection_samples)
+            if self.plan.selection != "random":
+                model = campaign_decisiveness(store, campaign)
+                if model is not None:
+                    inputs.decisive, inputs.record = model.predict, {"decisive_model": model.summary()}
+        result = queue_step(store, campaign, step, rewards=inputs.rewards, decisive=inputs.decisive)
+        return result, dict(inputs.record)
 
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         """The round's reward model pre-labels the open items and puts the ones it is least sure of first."""
