@@ -114,12 +114,22 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
     curve, spent, scorer = [], 0, None
     for batch in range(args.batches):
         method = strategy if (strategy == "random" or scorer is not None) else "diversity"
-        options = []
-        for k, entry in enumerate(pool):
-            samples = None
-            if method == "informative":
-                samples = np.asarray(scorer.mc_scores([entry["prompt"]] * len(entry["answers"]), entry["answers"], 8))
-            options.append(PromptCandidates(k, list(range(len(entry["answers"]))), entry["answers"], samples))
+        samples: list[np.ndarray | None] = [None] * len(pool)
+        if method == "informative":
+            # One scoring of the whole pool (as the loop's queue step does): batches by length, not by prompt.
+            flat = np.asarray(
+                scorer.mc_scores(
+                    [e["prompt"] for e in pool for _ in e["answers"]], [a for e in pool for a in e["answers"]], 8
+                )
+            )
+            start = 0
+            for k, entry in enumerate(pool):
+                samples[k] = flat[:, start : start + len(entry["answers"])]
+                start += len(entry["answers"])
+        options = [
+            PromptCandidates(k, list(range(len(entry["answers"]))), entry["answers"], samples[k])
+            for k, entry in enumerate(pool)
+        ]
         # As in the loop: informative choice weighs pairs by the chance raters decide them, learned from the
         # judgments so far (hitl.decisiveness). A pair already judged is not offered again.
         model = fit_decisiveness(judged, decided, seed=seed) if strategy != "random" else None

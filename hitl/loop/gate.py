@@ -45,7 +45,8 @@ def reward_gate(
     """Pass when `pairs` >= `min_pairs` and the Wilson 95% lower bound of `accuracy` is above `min_accuracy`.
     `judgments`: the campaign's judgments so far, to say how many more the missing pairs need (0: not said)."""
     n = int(pairs or 0)
-    if accuracy is None or (isinstance(accuracy, float) and math.isnan(accuracy)) or n == 0:
+    unmeasured = accuracy is None or (isinstance(accuracy, float) and math.isnan(accuracy))
+    if n == 0:
         return GateVerdict(
             False,
             math.nan,
@@ -55,6 +56,20 @@ def reward_gate(
             min_pairs,
             f"the reward model has no decisive held-out pairs (it needs {min_pairs}): collect more judgments",
         )
+    if unmeasured:
+        # No accuracy with pairs: there were too few decisive pairs for any held-out split to be worth scoring
+        # (hitl.loop.steps.reward_step.cross_validate), or the evaluation failed to produce one.
+        if n < min_pairs:
+            message = (
+                f"the reward model has {n} decisive pairs to hold out and the gate needs {min_pairs} (its accuracy "
+                "is not measured on fewer): collect more judgments"
+            )
+            more = judgments_for_pairs(n, min_pairs, judgments)
+            if more:
+                message += f" (about {more} more at the rate so far: {n} decisive pairs from {judgments})"
+        else:
+            message = f"the reward model's accuracy on its {n} decisive held-out pairs was not measured: train again"
+        return GateVerdict(False, math.nan, math.nan, math.nan, n, min_pairs, message)
     low, high = wilson_interval(round(accuracy * n), n)
     message = ""
     if n < min_pairs:

@@ -235,9 +235,10 @@ class RoundStages:
         if result.trained:
             metrics["reward_seconds"] = time.perf_counter() - started
         if self.plan.reward_folds > 1 and result.eval_pairs < self.min_reward_pairs:
-            # Too few decisive pairs in the held-out split to judge the model on: every fold held out once, so
-            # the gate sees every decisive judgment as a held-out pair (the model it gates is still this one).
-            folds = cross_validate(result, step, self.plan.reward_folds)
+            # Too few decisive pairs in the held-out split to judge the model on: other folds held out in turn,
+            # until the gate has the pairs it needs (every decisive judgment can be a held-out pair; the model it
+            # gates is still this one). None are trained when all of them together are too few.
+            folds = cross_validate(result, step, self.plan.reward_folds, enough=self.min_reward_pairs)
             metrics.update(
                 reward_accuracy=folds.accuracy,
                 reward_eval_pairs=folds.pairs,

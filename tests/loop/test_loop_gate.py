@@ -20,9 +20,16 @@ def test_the_lower_bound_decides_not_the_point_estimate():
 
 
 def test_no_pairs_or_no_accuracy_says_what_is_missing():
-    for accuracy, pairs in ((None, 10), (math.nan, 10), (0.9, 0)):
+    for accuracy, pairs in ((None, 0), (math.nan, None), (0.9, 0)):
         verdict = reward_gate(accuracy, pairs, 0.5, 30)
         assert not verdict.passed and "no decisive held-out pairs" in verdict.message and "30" in verdict.message
+    # Pairs but no accuracy: too few for the folds to be trained; the count, and the judgments it needs.
+    for accuracy in (None, math.nan):
+        verdict = reward_gate(accuracy, 10, 0.5, 30, judgments=300)
+        assert not verdict.passed and verdict.pairs == 10
+        assert "has 10 decisive pairs to hold out and the gate needs 30" in verdict.message
+        assert "about 600 more at the rate so far" in verdict.message
+    assert not reward_gate(None, 40, 0.5, 30).passed  # enough pairs, but nothing measured: never a pass
 
 
 def test_too_few_decisive_pairs_says_how_many_more_judgments_they_need():

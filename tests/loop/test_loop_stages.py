@@ -144,28 +144,48 @@ def test_hitl_loop_killed_mid_round_continues_without_redoing_work(setup, tmp_pa
     assert queued == r.metrics["items_queued"]
 
 
-def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
-    """Short of the gate's decisive held-out pairs, train_reward scores one more reward model per other fold of
-    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores."""
+def _decisive_rows(store, outcome) -> int:
     import json
     from pathlib import Path
 
+    from hitl.loop.steps.versions import version_by_id
+
+    model_dir = Path(version_by_id(store, outcome.ids["reward_version_id"]).path)
+    rows = [json.loads(line) for line in (model_dir / "data" / "full.jsonl").read_text().splitlines() if line]
+    return sum(not row.get("tie") for row in rows)
+
+
+def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
+    """Short of the gate's decisive held-out pairs, train_reward scores one more reward model per other fold of
+    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores. When
+    all the folds together hold fewer decisive pairs than the gate needs, none is trained: the gate fails on the
+    count whatever the accuracy, and says how many pairs there are."""
+    from pathlib import Path
+
+    from hitl.loop.gate import reward_gate
     from hitl.loop.state import current_round
     from hitl.loop.steps.versions import version_by_id
 
     store, campaign, plan, base = setup
-    stages = RoundStages(plan, base_policy=base, min_reward_pairs=10_000)
     round_ = current_round(store, campaign, None)
+    short = RoundStages(plan, base_policy=base, min_reward_pairs=10_000).train_reward(store, campaign, round_)
+    decisive = _decisive_rows(store, short)
+    model_dir = Path(version_by_id(store, short.ids["reward_version_id"]).path)
+    m = short.metrics
+    assert m["reward_accuracy"] is None and m["reward_eval_pairs"] == decisive  # the most the folds could hold out
+    assert m["reward_heldout_pairs"] < decisive and not (model_dir / "folds").exists()  # no fold was trained
+    verdict = reward_gate(m["reward_accuracy"], m["reward_eval_pairs"], 0.5, 10_000, judgments=100)
+    assert not verdict.passed and verdict.pairs == decisive and f"has {decisive} decisive pairs" in verdict.message
+
+    # Needing every decisive pair: every fold is trained, each pair held out once (the model is not trained again).
+    stages = RoundStages(plan, base_policy=base, min_reward_pairs=decisive)
     outcome = stages.train_reward(store, campaign, round_)
     m = outcome.metrics
+    assert "reward_seconds" not in m  # the registered reward model was reused
     folds = m["reward_folds"]
     assert [f["start"] for f in folds] == [0.0, 0.25, 0.5, 0.75]
     assert folds[0]["pairs"] == m["reward_heldout_pairs"] and m["reward_heldout_pairs"] < m["reward_eval_pairs"]
-    assert m["reward_eval_pairs"] == sum(f["pairs"] for f in folds)
-    model_dir = Path(version_by_id(store, outcome.ids["reward_version_id"]).path)
-    rows = [json.loads(line) for line in (model_dir / "data" / "full.jsonl").read_text().splitlines() if line]
-    decisive = sum(not row.get("tie") for row in rows)
-    assert m["reward_eval_pairs"] == decisive  # every decisive pair held out once
+    assert m["reward_eval_pairs"] == sum(f["pairs"] for f in folds) == decisive  # every decisive pair held out once
     scored = sum(f["accuracy"] * f["pairs"] for f in folds if f["pairs"]) / m["reward_eval_pairs"]
     assert abs(m["reward_accuracy"] - scored) < 1e-9
     folder = model_dir / "folds"
@@ -173,6 +193,21 @@ def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     assert not any((folder / k / "model").exists() for k in ("1", "2", "3"))  # only the scores are kept
     again = stages.train_reward(store, campaign, round_)
     assert again.metrics["reward_folds"] == folds and again.metrics["reward_cv_seconds"] < 5
+
+
+def test_cross_validation_stops_once_the_folds_hold_the_pairs_the_gate_needs(setup):
+    """Folds are trained in order only until the pooled decisive held-out pairs reach the gate's minimum (a count
+    known before training, so the stop never depends on how the folds score)."""
+    from hitl.loop.state import current_round
+
+    store, campaign, plan, base = setup
+    round_ = current_round(store, campaign, None)
+    first = RoundStages(plan, base_policy=base, min_reward_pairs=10_000).train_reward(store, campaign, round_)
+    needed = first.metrics["reward_heldout_pairs"] + 1  # one fold more than the main split is enough
+    outcome = RoundStages(plan, base_policy=base, min_reward_pairs=needed).train_reward(store, campaign, round_)
+    folds = outcome.metrics["reward_folds"]
+    assert len(folds) == 2 and folds[1]["pairs"] >= 1 and folds[1]["accuracy"] is not None
+    assert outcome.metrics["reward_eval_pairs"] == folds[0]["pairs"] + folds[1]["pairs"] >= needed
 
 
 def test_a_waiting_round_queues_as_many_batches_as_the_wait_needs_and_never_twice(setup):

@@ -108,17 +108,23 @@ def train_reward_step(store: Store, campaign: Campaign | None, step: RewardStep)
 class FoldScores:
     """Held-out accuracy over the folds of a cross-validation, the main split's included."""
 
-    accuracy: float | None  # decisive held-out pairs predicted right, over all folds
-    pairs: int
-    folds: list[dict[str, Any]]  # per fold: start of its window, accuracy, pairs
+    accuracy: float | None  # decisive held-out pairs predicted right, over the folds trained; None: none trained
+    pairs: int  # decisive held-out pairs over the folds trained (over every fold when none was: the most there are)
+    folds: list[dict[str, Any]]  # per fold trained (or, when none was, every fold): start, accuracy, pairs
     seconds: float
 
 
-def cross_validate(result: RewardStepResult, step: RewardStep, folds: int) -> FoldScores:
-    """Train a reward model on every fold of prompts but one, for each of the `folds` - 1 folds the main split did
-    not hold out, with the main model's trainer config, and pool their held-out decisive pairs with the main
-    split's. A fold's result is kept beside the model, so a restarted round does not train it again; the fold
-    models themselves are deleted (only their scores matter)."""
+def cross_validate(result: RewardStepResult, step: RewardStep, folds: int, enough: int | None = None) -> FoldScores:
+    """Train a reward model on every fold of prompts but one, for the `folds` - 1 folds the main split did not
+    hold out, with the main model's trainer config, and pool their held-out decisive pairs with the main split's.
+
+    `enough` (the gate's minimum of decisive held-out pairs) saves training: folds are trained in order only until
+    the pooled pairs reach it, and none when all of them together cannot (the gate fails on the count whatever
+    the accuracy; `pairs` then says how many decisive pairs there are). Each fold's count is known before it is
+    trained, so where the folds stop never depends on how well they score.
+
+    A fold's result is kept beside the model, so a restarted round does not train it again; the fold models
+    themselves are deleted (only their scores matter)."""
     from reward.config import make_config
     from reward.data import PreferenceData, read_rows, split_by_prompt
     from reward.train import train_reward
@@ -134,30 +140,44 @@ def cross_validate(result: RewardStepResult, step: RewardStep, folds: int) -> Fo
         defaults={"output_dir": result.path, **step.trainer.defaults},
     )
     share = config.eval_fraction
+    splits = []  # (fold folder, train rows, held-out rows) of every other fold
     if rows_file.is_file() and share > 0:
         rows = read_rows(rows_file)
         for k in range(1, folds):
             start = k * share
             if start + share > 1.0 + 1e-9:
                 break
-            folder = Path(result.path) / "folds" / f"{k}"
-            done = folder / "scores.json"
-            if not done.is_file():
-                train, held = split_by_prompt(rows, share, config.split_seed, start=start)
-                fold = {"start": start, "accuracy": None, "pairs": 0}
-                if train and any(not r.get("tie") for r in held):
-                    fold_config = make_config(
-                        {**step.trainer.overrides, "output_dir": str(folder / "model"), "save_strategy": "no"},
-                        config_path=step.trainer.config_path,
-                        args=step.trainer.args,
-                        defaults=step.trainer.defaults,
-                    )
-                    report = train_reward(fold_config, None, data=PreferenceData(train=train, eval=held)).report
-                    fold.update(accuracy=report.get("accuracy"), pairs=int(report.get("decisive_pairs") or 0))
-                    shutil.rmtree(folder / "model", ignore_errors=True)
-                folder.mkdir(parents=True, exist_ok=True)
-                done.write_text(json.dumps(fold))
-            scores.append(json.loads(done.read_text()))
+            train, held = split_by_prompt(rows, share, config.split_seed, start=start)
+            splits.append((start, Path(result.path) / "folds" / f"{k}", train, held))
+
+    def decisive(train: list[dict], held: list[dict]) -> int:
+        return sum(not r.get("tie") for r in held) if train else 0
+
+    available = main_pairs + sum(decisive(train, held) for _, _, train, held in splits)
+    if enough is not None and available < enough:
+        pending = [{"start": start, "accuracy": None, "pairs": decisive(t, h)} for start, _, t, h in splits]
+        return FoldScores(None, available, scores + pending, time.perf_counter() - started)
+    pooled = main_pairs
+    for start, folder, train, held in splits:
+        if enough is not None and pooled >= enough:
+            break
+        done = folder / "scores.json"
+        if not done.is_file():
+            fold = {"start": start, "accuracy": None, "pairs": 0}
+            if decisive(train, held):
+                fold_config = make_config(
+                    {**step.trainer.overrides, "output_dir": str(folder / "model"), "save_strategy": "no"},
+                    config_path=step.trainer.config_path,
+                    args=step.trainer.args,
+                    defaults=step.trainer.defaults,
+                )
+                report = train_reward(fold_config, None, data=PreferenceData(train=train, eval=held)).report
+                fold.update(accuracy=report.get("accuracy"), pairs=int(report.get("decisive_pairs") or 0))
+                shutil.rmtree(folder / "model", ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            done.write_text(json.dumps(fold))
+        scores.append(json.loads(done.read_text()))
+        pooled += scores[-1]["pairs"]
     counted = [f for f in scores if f["pairs"] and f["accuracy"] is not None]
     pairs = sum(f["pairs"] for f in counted)
     accuracy = sum(f["accuracy"] * f["pairs"] for f in counted) / pairs if pairs else None
