@@ -57,8 +57,7 @@ def reward_gate(
             f"the reward model has no decisive held-out pairs (it needs {min_pairs}): collect more judgments",
         )
     if unmeasured:
-        # No accuracy with pairs: there were too few decisive pairs for any held-out split to be worth scoring
-        # (hitl.loop.steps.reward_step.cross_validate), or the evaluation failed to produce one.
+        # Pairs but no accuracy (an evaluation that produced none): never a pass; say what is known.
         if n < min_pairs:
             message = (
                 f"the reward model has {n} decisive pairs to hold out and the gate needs {min_pairs} (its accuracy "

@@ -237,7 +237,7 @@ class RoundStages:
         if self.plan.reward_folds > 1 and result.eval_pairs < self.min_reward_pairs:
             # Too few decisive pairs in the held-out split to judge the model on: other folds held out in turn,
             # until the gate has the pairs it needs (every decisive judgment can be a held-out pair; the model it
-            # gates is still this one). None are trained when all of them together are too few.
+            # gates is still this one).
             folds = cross_validate(result, step, self.plan.reward_folds, enough=self.min_reward_pairs)
             metrics.update(
                 reward_accuracy=folds.accuracy,

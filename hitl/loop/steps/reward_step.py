@@ -108,9 +108,9 @@ def train_reward_step(store: Store, campaign: Campaign | None, step: RewardStep)
 class FoldScores:
     """Held-out accuracy over the folds of a cross-validation, the main split's included."""
 
-    accuracy: float | None  # decisive held-out pairs predicted right, over the folds trained; None: none trained
-    pairs: int  # decisive held-out pairs over the folds trained (over every fold when none was: the most there are)
-    folds: list[dict[str, Any]]  # per fold trained (or, when none was, every fold): start, accuracy, pairs
+    accuracy: float | None  # decisive held-out pairs predicted right, over the folds trained
+    pairs: int
+    folds: list[dict[str, Any]]  # per fold trained: start of its window, accuracy, pairs
     seconds: float
 
 
@@ -139,40 +139,32 @@ def cross_validate(result: RewardStepResult, step: RewardStep, folds: int, enoug
         defaults={"output_dir": result.path, **step.trainer.defaults},
     )
     share = config.eval_fraction
-    splits = []  # (fold folder, train rows, held-out rows) of every other fold
     if rows_file.is_file() and share > 0:
         rows = read_rows(rows_file)
+        pooled = main_pairs
         for k in range(1, folds):
             start = k * share
-            if start + share > 1.0 + 1e-9:
+            if start + share > 1.0 + 1e-9 or (enough is not None and pooled >= enough):
                 break
-            train, held = split_by_prompt(rows, share, config.split_seed, start=start)
-            splits.append((start, Path(result.path) / "folds" / f"{k}", train, held))
-
-    def decisive(train: list[dict], held: list[dict]) -> int:
-        return sum(not r.get("tie") for r in held) if train else 0
-
-    pooled = main_pairs
-    for start, folder, train, held in splits:
-        if enough is not None and pooled >= enough:
-            break
-        done = folder / "scores.json"
-        if not done.is_file():
-            fold = {"start": start, "accuracy": None, "pairs": 0}
-            if decisive(train, held):
-                fold_config = make_config(
-                    {**step.trainer.overrides, "output_dir": str(folder / "model"), "save_strategy": "no"},
-                    config_path=step.trainer.config_path,
-                    args=step.trainer.args,
-                    defaults=step.trainer.defaults,
-                )
-                report = train_reward(fold_config, None, data=PreferenceData(train=train, eval=held)).report
-                fold.update(accuracy=report.get("accuracy"), pairs=int(report.get("decisive_pairs") or 0))
-                shutil.rmtree(folder / "model", ignore_errors=True)
-            folder.mkdir(parents=True, exist_ok=True)
-            done.write_text(json.dumps(fold))
-        scores.append(json.loads(done.read_text()))
-        pooled += scores[-1]["pairs"]
+            folder = Path(result.path) / "folds" / f"{k}"
+            done = folder / "scores.json"
+            if not done.is_file():
+                train, held = split_by_prompt(rows, share, config.split_seed, start=start)
+                fold = {"start": start, "accuracy": None, "pairs": 0}
+                if train and any(not r.get("tie") for r in held):
+                    fold_config = make_config(
+                        {**step.trainer.overrides, "output_dir": str(folder / "model"), "save_strategy": "no"},
+                        config_path=step.trainer.config_path,
+                        args=step.trainer.args,
+                        defaults=step.trainer.defaults,
+                    )
+                    report = train_reward(fold_config, None, data=PreferenceData(train=train, eval=held)).report
+                    fold.update(accuracy=report.get("accuracy"), pairs=int(report.get("decisive_pairs") or 0))
+                    shutil.rmtree(folder / "model", ignore_errors=True)
+                folder.mkdir(parents=True, exist_ok=True)
+                done.write_text(json.dumps(fold))
+            scores.append(json.loads(done.read_text()))
+            pooled += scores[-1]["pairs"]
     counted = [f for f in scores if f["pairs"] and f["accuracy"] is not None]
     pairs = sum(f["pairs"] for f in counted)
     accuracy = sum(f["accuracy"] * f["pairs"] for f in counted) / pairs if pairs else None
