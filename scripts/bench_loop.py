@@ -174,7 +174,7 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
     ]
     print(f"[{spec}] round 0: {seeded.items} items, {judged.total} judgments", flush=True)
     settings = LoopSettings(min_new_judgments=max(1, plan.items_per_round // 2), max_rounds=1)
-    stages = RoundStages(plan, base_policy=args.base, min_reward_pairs=settings.min_reward_pairs)
+    stages = RoundStages(plan, base_policy=args.base)
     for number in range(1, args.rounds + 1):
         t = time.perf_counter()
         waits, judge_seconds = 0, 0.0

@@ -93,7 +93,7 @@ def _loop(args) -> None:
     plan.validate()
     if settings.min_new_judgments < 1:
         raise InvalidInput("--min-new-judgments must be at least 1: a round never trains on nothing")
-    stages = RoundStages(plan, base_policy=args.base, min_reward_pairs=settings.min_reward_pairs)
+    stages = RoundStages(plan, base_policy=args.base)
     while True:
         done = run_loop(store, campaign, stages, settings)
         last = done[-1]

@@ -57,7 +57,7 @@ class StageOutcome:
 class Stages(Protocol):
     """The work of a round; the real implementation lives in hitl.loop.stages, tests pass fakes."""
 
-    def train_reward(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
+    def train_reward(self, store: Store, campaign: Campaign, round_: LoopRound, min_pairs: int) -> StageOutcome: ...
     def train_policy(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
     def generate(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome: ...
@@ -93,7 +93,9 @@ def step_round(
             state.save(store, round_, status="running", message="", metrics={"new_judgments": new})
         else:
             log.info("round %d: %s", round_.number, round_.stage)
-            outcome: StageOutcome = getattr(stages, round_.stage)(store, campaign, round_)
+            # The reward stage gets the gate's minimum of pairs: it decides how many folds are worth training.
+            extra = {"min_pairs": settings.min_reward_pairs} if round_.stage == "train_reward" else {}
+            outcome: StageOutcome = getattr(stages, round_.stage)(store, campaign, round_, **extra)
             verdict = None
             if round_.stage == "train_reward" and outcome.stop is None and outcome.wait is None:
                 judged = state.judgment_count(store, campaign)

@@ -195,12 +195,9 @@ class RoundStages:
     """hitl.loop.runner.Stages on the real reward model and policy: each stage calls the one step function of its
     job (hitl.loop.steps), with names fixed by the round so that a restarted stage reuses what it made."""
 
-    def __init__(self, plan: RoundPlan, base_policy: str = "default", min_reward_pairs: int = 30):
+    def __init__(self, plan: RoundPlan, base_policy: str = "default"):
         self.plan = plan
         self.base_policy = base_policy
-        # The gate's (LoopSettings.min_reward_pairs): fewer decisive held-out pairs than this and train_reward
-        # cross-validates over the other folds of prompts (RoundPlan.reward_folds).
-        self.min_reward_pairs = min_reward_pairs
 
     def _base(self, store: Store, round_: LoopRound) -> str:
         return _version_name(store, round_.base_policy_id) or self.base_policy
@@ -209,7 +206,10 @@ class RoundStages:
         temperature = self.plan.temperature_list()[0]
         return GenerationSettings(n=n, max_new_tokens=self.plan.max_new_tokens, temperature=temperature, seed=seed)
 
-    def train_reward(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
+    def train_reward(self, store: Store, campaign: Campaign, round_: LoopRound, min_pairs: int) -> StageOutcome:
+        """`min_pairs` is the gate's minimum of decisive held-out pairs (LoopSettings.min_reward_pairs, passed by
+        the runner so that the gate and this stage never disagree): fewer in the held-out split and the stage
+        cross-validates over the other folds of prompts (RoundPlan.reward_folds)."""
         attempt = round_.metrics.get("reward_attempt", 1)
         name = f"{campaign.name}-r{round_.number}-reward" + (f"-{attempt}" if attempt > 1 else "")
         # A round has few judgments: one Dawid-Skene label per item (a spammer's or a biased rater's votes count
@@ -234,11 +234,11 @@ class RoundStages:
         metrics: dict[str, Any] = {"reward_accuracy": result.accuracy, "reward_eval_pairs": result.eval_pairs}
         if result.trained:
             metrics["reward_seconds"] = time.perf_counter() - started
-        if self.plan.reward_folds > 1 and result.eval_pairs < self.min_reward_pairs:
+        if self.plan.reward_folds > 1 and result.eval_pairs < min_pairs:
             # Too few decisive pairs in the held-out split to judge the model on: other folds held out in turn,
             # until the gate has the pairs it needs (every decisive judgment can be a held-out pair; the model it
             # gates is still this one).
-            folds = cross_validate(result, step, self.plan.reward_folds, enough=self.min_reward_pairs)
+            folds = cross_validate(result, step, self.plan.reward_folds, enough=min_pairs)
             metrics.update(
                 reward_accuracy=folds.accuracy,
                 reward_eval_pairs=folds.pairs,

@@ -18,7 +18,7 @@ class FakeStages:
         with self.store.write() as conn:
             return register_model_version(conn, kind=kind, name=name)
 
-    def train_reward(self, store, campaign, round_):
+    def train_reward(self, store, campaign, round_, min_pairs):
         self.calls.append(("train_reward", round_.number))
         rid = self._version("reward", f"{campaign.name}-r{round_.number}-reward")
         metrics = {"reward_accuracy": self.accuracy, "reward_eval_pairs": self.eval_pairs}

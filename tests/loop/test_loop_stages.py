@@ -157,21 +157,29 @@ def _decisive_rows(store, outcome) -> int:
 
 def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     """Short of the gate's decisive held-out pairs, train_reward scores one more reward model per other fold of
-    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores."""
+    prompts: every decisive pair is held out exactly once, and a restarted stage reuses the folds' scores. When
+    all the folds together hold fewer decisive pairs than the gate needs, none is trained: the gate fails on the
+    count whatever the accuracy, and says how many pairs there are."""
     from pathlib import Path
 
+    from hitl.loop.gate import reward_gate
     from hitl.loop.state import current_round
     from hitl.loop.steps.versions import version_by_id
 
     store, campaign, plan, base = setup
     round_ = current_round(store, campaign, None)
-    short = RoundStages(plan, base_policy=base, min_reward_pairs=10_000).train_reward(store, campaign, round_)
+    short = RoundStages(plan, base_policy=base).train_reward(store, campaign, round_, min_pairs=10_000)
     decisive = _decisive_rows(store, short)
     model_dir = Path(version_by_id(store, short.ids["reward_version_id"]).path)
+    m = short.metrics
+    assert m["reward_accuracy"] is None and m["reward_eval_pairs"] == decisive  # the most the folds could hold out
+    assert m["reward_heldout_pairs"] < decisive and not (model_dir / "folds").exists()  # no fold was trained
+    verdict = reward_gate(m["reward_accuracy"], m["reward_eval_pairs"], 0.5, 10_000, judgments=100)
+    assert not verdict.passed and verdict.pairs == decisive and f"has {decisive} decisive pairs" in verdict.message
 
     # Needing every decisive pair: every fold is trained, each pair held out once (the model is not trained again).
-    stages = RoundStages(plan, base_policy=base, min_reward_pairs=decisive)
-    outcome = stages.train_reward(store, campaign, round_)
+    stages = RoundStages(plan, base_policy=base)
+    outcome = stages.train_reward(store, campaign, round_, min_pairs=decisive)
     m = outcome.metrics
     assert "reward_seconds" not in m  # the registered reward model was reused
     folds = m["reward_folds"]
@@ -183,7 +191,7 @@ def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     folder = model_dir / "folds"
     assert sorted(p.name for p in folder.iterdir()) == ["1", "2", "3"]
     assert not any((folder / k / "model").exists() for k in ("1", "2", "3"))  # only the scores are kept
-    again = stages.train_reward(store, campaign, round_)
+    again = stages.train_reward(store, campaign, round_, min_pairs=decisive)
     assert again.metrics["reward_folds"] == folds and again.metrics["reward_cv_seconds"] < 5
 
 
@@ -194,9 +202,9 @@ def test_cross_validation_stops_once_the_folds_hold_the_pairs_the_gate_needs(set
 
     store, campaign, plan, base = setup
     round_ = current_round(store, campaign, None)
-    first = RoundStages(plan, base_policy=base, min_reward_pairs=10_000).train_reward(store, campaign, round_)
+    first = RoundStages(plan, base_policy=base).train_reward(store, campaign, round_, min_pairs=10_000)
     needed = first.metrics["reward_heldout_pairs"] + 1  # one fold more than the main split is enough
-    outcome = RoundStages(plan, base_policy=base, min_reward_pairs=needed).train_reward(store, campaign, round_)
+    outcome = RoundStages(plan, base_policy=base).train_reward(store, campaign, round_, min_pairs=needed)
     folds = outcome.metrics["reward_folds"]
     assert len(folds) == 2 and folds[1]["pairs"] >= 1 and folds[1]["accuracy"] is not None
     assert outcome.metrics["reward_eval_pairs"] == folds[0]["pairs"] + folds[1]["pairs"] >= needed

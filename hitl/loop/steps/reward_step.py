@@ -119,8 +119,10 @@ def cross_validate(result: RewardStepResult, step: RewardStep, folds: int, enoug
     hold out, with the main model's trainer config, and pool their held-out decisive pairs with the main split's.
 
     `enough` (the gate's minimum of decisive held-out pairs) saves training: folds are trained in order only until
-    the pooled pairs reach it. Each fold's count is known before it is trained, so where the folds stop never
-    depends on how well they score.
+    the pooled pairs reach it, and none when all of them together cannot (the gate then fails on the count
+    whatever the accuracy; `pairs` says how many decisive pairs the folds could hold out, so the wait asks raters
+    for what is missing). Each fold's count is known before it is trained, so where the folds stop never depends
+    on how well they score.
 
     A fold's result is kept beside the model, so a restarted round does not train it again; the fold models
     themselves are deleted (only their scores matter)."""
@@ -141,17 +143,26 @@ def cross_validate(result: RewardStepResult, step: RewardStep, folds: int, enoug
     share = config.eval_fraction
     if rows_file.is_file() and share > 0:
         rows = read_rows(rows_file)
+        starts = [k * share for k in range(1, folds) if (k + 1) * share <= 1.0 + 1e-9]
+        splits = {start: split_by_prompt(rows, share, config.split_seed, start=start) for start in starts}
+        # A fold with nothing to train on scores nothing, whatever it holds out.
+        decisive = {
+            start: sum(not r.get("tie") for r in held) if train else 0 for start, (train, held) in splits.items()
+        }
+        available = main_pairs + sum(decisive.values())
+        if enough is not None and available < enough:
+            untrained = [{"start": start, "accuracy": None, "pairs": decisive[start]} for start in starts]
+            return FoldScores(None, available, scores + untrained, time.perf_counter() - started)
         pooled = main_pairs
-        for k in range(1, folds):
-            start = k * share
-            if start + share > 1.0 + 1e-9 or (enough is not None and pooled >= enough):
+        for k, start in enumerate(starts, start=1):
+            if enough is not None and pooled >= enough:
                 break
             folder = Path(result.path) / "folds" / f"{k}"
             done = folder / "scores.json"
             if not done.is_file():
-                train, held = split_by_prompt(rows, share, config.split_seed, start=start)
+                train, held = splits[start]
                 fold = {"start": start, "accuracy": None, "pairs": 0}
-                if train and any(not r.get("tie") for r in held):
+                if decisive[start]:
                     fold_config = make_config(
                         {**step.trainer.overrides, "output_dir": str(folder / "model"), "save_strategy": "no"},
                         config_path=step.trainer.config_path,
