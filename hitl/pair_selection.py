@@ -89,6 +89,20 @@ class ChosenPair:
         }
 
 
+def reward_samples_by_prompt(
+    score: Callable[[list[str], list[str]], np.ndarray], groups: Sequence[tuple[str, Sequence[str]]]
+) -> list[np.ndarray]:
+    """Each group's (prompt, answers) reward samples [S, len(answers)], from one call of `score` over every answer
+    of every group: one scoring pass batches answers by length across prompts, far faster than one per prompt.
+    `score(prompts, texts)` returns [S, len(texts)] (the rows: ensemble members or MC-dropout passes)."""
+    if not groups:
+        return []
+    prompts = [prompt for prompt, answers in groups for _ in answers]
+    flat = np.asarray(score(prompts, [text for _, answers in groups for text in answers]))
+    bounds = np.cumsum([0, *[len(answers) for _, answers in groups]])
+    return [flat[:, bounds[i] : bounds[i + 1]] for i in range(len(groups))]
+
+
 def shingles(text: str, size: int = 2) -> frozenset[tuple[str, ...]]:
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < size:

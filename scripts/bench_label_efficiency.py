@@ -18,6 +18,7 @@ needs to reach random choice's final accuracy.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -101,7 +102,7 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
     import numpy as np
 
     from hitl.decisiveness import fit_decisiveness
-    from hitl.pair_selection import PromptCandidates, SelectionSettings, select_pairs
+    from hitl.pair_selection import PromptCandidates, SelectionSettings, reward_samples_by_prompt, select_pairs
     from hitl.preferences import training_margin
     from hitl.simulate import default_crowd
 
@@ -117,15 +118,8 @@ def run_curve(pool, tests, oracle, strategy: str, seed: int, args, trainer: Rewa
         samples: list[np.ndarray | None] = [None] * len(pool)
         if method == "informative":
             # One scoring of the whole pool (as the loop's queue step does): batches by length, not by prompt.
-            flat = np.asarray(
-                scorer.mc_scores(
-                    [e["prompt"] for e in pool for _ in e["answers"]], [a for e in pool for a in e["answers"]], 8
-                )
-            )
-            start = 0
-            for k, entry in enumerate(pool):
-                samples[k] = flat[:, start : start + len(entry["answers"])]
-                start += len(entry["answers"])
+            groups = [(entry["prompt"], entry["answers"]) for entry in pool]
+            samples = reward_samples_by_prompt(functools.partial(scorer.mc_scores, samples=8), groups)
         options = [
             PromptCandidates(k, list(range(len(entry["answers"]))), entry["answers"], samples[k])
             for k, entry in enumerate(pool)

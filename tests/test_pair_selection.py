@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from hitl.errors import InvalidInput
-from hitl.pair_selection import PromptCandidates, SelectionSettings, pair_information, select_pairs, similarity
+from hitl.pair_selection import (
+    PromptCandidates,
+    SelectionSettings,
+    pair_information,
+    reward_samples_by_prompt,
+    select_pairs,
+    similarity,
+)
 
 TEXTS = ["Boil the water first.", "Use a kettle to heat it.", "Pour it over the leaves.", "Let it steep for minutes."]
 
@@ -85,3 +92,22 @@ def test_a_large_predicted_gap_counts_when_spread_is_weighted():
     spread = SelectionSettings(per_prompt=1, uncertainty_weight=0, spread_weight=1, diversity_weight=0)
     (best,) = select_pairs([prompt], 1, spread, random.Random(0))
     assert 4 in best.ids
+
+
+def test_one_scoring_pass_is_split_back_to_each_prompts_answers():
+    """Every answer of every prompt is scored in one call, and each prompt gets its own answers' columns, in order."""
+    calls = []
+
+    def score(prompts, texts):
+        calls.append(len(texts))
+        # Row s: the answer's length plus 100 * s; the prompt's number in the tens.
+        row = [len(t) + 10 * int(p[1:]) for p, t in zip(prompts, texts, strict=True)]
+        return np.array([[r + 100 * s for r in row] for s in range(3)])
+
+    groups = [("p1", ["a", "bb"]), ("p2", ["ccc"]), ("p3", ["dddd", "e", "ff"])]
+    split = reward_samples_by_prompt(score, groups)
+    assert calls == [6]  # one pass
+    assert [m.shape for m in split] == [(3, 2), (3, 1), (3, 3)]
+    assert split[0][0].tolist() == [11, 12] and split[1][2].tolist() == [223]
+    assert split[2][1].tolist() == [134, 131, 132]
+    assert reward_samples_by_prompt(score, []) == [] and calls == [6]  # nothing to score: no call

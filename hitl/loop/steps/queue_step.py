@@ -28,7 +28,7 @@ from hitl.campaigns import Campaign
 from hitl.catalog import add_item
 from hitl.decisiveness import DecisivenessModel, fit_decisiveness
 from hitl.errors import InvalidInput
-from hitl.pair_selection import Decisive, PromptCandidates, SelectionSettings, select_pairs
+from hitl.pair_selection import Decisive, PromptCandidates, SelectionSettings, reward_samples_by_prompt, select_pairs
 from hitl.store import Store
 from hitl.store.schema import items, responses
 from policy.config import GenerationSettings
@@ -199,10 +199,8 @@ def _queue_selected(
     texts = {k: [fills[f].samples[s].text for f, s in pool[k]] for k in keys}
     samples = None
     if rewards is not None and keys:
-        flat_prompts = [records[k].prompt for k in keys for _ in pool[k]]
-        flat = np.asarray(rewards(flat_prompts, [t for k in keys for t in texts[k]]))
-        bounds = np.cumsum([0, *[len(pool[k]) for k in keys]])
-        samples = {k: flat[:, bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}
+        scored = reward_samples_by_prompt(rewards, [(records[k].prompt, texts[k]) for k in keys])
+        samples = dict(zip(keys, scored, strict=True))
     candidates = [
         PromptCandidates(k, list(range(len(pool[k]))), texts[k], samples[k] if samples else None) for k in keys
     ]
