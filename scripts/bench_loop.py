@@ -176,9 +176,10 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
     settings = LoopSettings(min_new_judgments=max(1, plan.items_per_round // 2), max_rounds=1)
     stages = RoundStages(plan, base_policy=args.base)
     for number in range(1, args.rounds + 1):
+        waits, judge_seconds, attempts = 0, 0.0, []
         t = time.perf_counter()
-        waits, judge_seconds = 0, 0.0
         done = run_loop(store, campaign, stages, settings)[-1]
+        attempts.append(time.perf_counter() - t)
         # A waiting round queued more pairs for raters (the gate wants more decisive judgments): they judge them,
         # and the round tries again, a bounded number of times.
         while done.status == "waiting" and waits < args.max_waits:
@@ -187,8 +188,10 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
             tj = time.perf_counter()
             simulate(store, campaign, crowd, oracle, 10**6, seed=args.seed + 100 * number + waits)
             judge_seconds += time.perf_counter() - tj
+            t = time.perf_counter()
             done = run_loop(store, campaign, stages, settings)[-1]
-        loop_seconds = time.perf_counter() - t - judge_seconds
+            attempts.append(time.perf_counter() - t)
+        loop_seconds = sum(attempts)
         m = done.metrics
         row = {"round": number, "status": done.status, "message": done.message, "waits": waits}
         if done.status != "done":
@@ -215,6 +218,9 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
             reward_heldout_split=[m.get("reward_heldout_accuracy"), m.get("reward_heldout_pairs")],
             judge_seconds=judge_seconds,
             round_seconds=loop_seconds + judge_seconds,
+            # The loop's own time per attempt: the last one trained the policy; the earlier ones ended waiting
+            # for judgments (a reward model that failed the gate, and the pairs queued for raters).
+            attempt_seconds=attempts,
         )
         rows.append(row)
         print(f"[{spec}] round {number}: {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True)
@@ -281,8 +287,25 @@ def rm_seconds(row: dict) -> float | None:
     return row["reward_seconds"] + (row.get("reward_cv_seconds") or 0.0)
 
 
+def short_name(spec: str) -> str:
+    """An oracle's name for the table and the plot: a reward model's folder name, not its whole path."""
+    kind, _, rest = spec.partition(":")
+    return (f"{kind}:{Path(rest).name}" if kind == "reward" else spec)[:16]
+
+
+def waiting_seconds(row: dict) -> float | None:
+    """The loop's time in the attempts that ended waiting for more judgments (their reward models and the pairs
+    they queued), without the raters' time; the rest of the round is its last attempt and the judging."""
+    attempts = row.get("attempt_seconds")
+    return sum(attempts[:-1]) if attempts else None
+
+
 def fmt(x, spec: str) -> str:
-    return format(x, spec) if isinstance(x, int | float) and x == x else "-"
+    """`x` formatted by `spec` ("6.0f"), or a dash as wide when there is no number (a column stays aligned)."""
+    if isinstance(x, int | float) and x == x:
+        return format(x, spec)
+    width = spec.split(".")[0].rstrip("dfs")
+    return "-".rjust(int(width) if width.isdigit() else 1)
 
 
 def ci(v) -> str:
@@ -291,15 +314,17 @@ def ci(v) -> str:
 
 def print_table(results: list[dict]) -> None:
     head = f"{'oracle':<16} {'rnd':>3} {'judg':>5} {'decis':>5} {'RM vs oracle':>17} {'win vs v0':>17} "
-    print("\n" + head + f"{'LC win vs v0':>17} {'gen s':>6} {'RM s':>5} {'pol s':>6} {'rnd s':>6}")
+    print("\n" + head + f"{'LC win vs v0':>17} {'gen s':>6} {'RM s':>5} {'pol s':>6} {'wait s':>6} {'rnd s':>6}")
     for res in results:
         for r in res["rows"]:
             print(
-                f"{res['oracle'][:16]:<16} {r['round']:>3} {fmt(r.get('judgments_used', r.get('judgments')), '5d')} "
+                f"{short_name(res['oracle']):<16} {r['round']:>3} "
+                f"{fmt(r.get('judgments_used', r.get('judgments')), '5d')} "
                 f"{fmt(res['decisive_share'], '5.2f') if r['round'] == 0 else '':>5} "
                 f"{ci(r.get('reward_vs_oracle')):>17} {ci(r.get('win_vs_v0')):>17} {ci(r.get('lc_win_vs_v0')):>17} "
                 f"{fmt(r.get('generate_seconds'), '6.0f')} {fmt(rm_seconds(r), '5.0f')} "
-                f"{fmt(r.get('policy_seconds'), '6.0f')} {fmt(r.get('round_seconds'), '6.0f')}"
+                f"{fmt(r.get('policy_seconds'), '6.0f')} {fmt(waiting_seconds(r), '6.0f')} "
+                f"{fmt(r.get('round_seconds'), '6.0f')}"
                 + (f"  {r['status']}: {r['message']}" if r.get("status") not in (None, "done") else "")
             )
         print(f"{'':<16} targets: " + ", ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in res["targets"].items()))
@@ -320,7 +345,8 @@ def plot(results: list[dict], path: Path) -> None:
             err = [[r[key][0] - r[key][1] for r in done], [r[key][2] - r[key][0] for r in done]]
             ax.errorbar(xs, ys, yerr=err, fmt=style, capsize=3, label=label)
         ax.axhline(0.5, color="grey", lw=0.8)
-        ax.set_title(res["oracle"], fontsize=9)  # a label, never markup: set via text, no $...$ in our names
+        # A label, never markup: set via text, no $...$ in our names.
+        ax.set_title(short_name(res["oracle"]), fontsize=9)
         ax.set_xlabel("round")
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("oracle win rate vs v0 (95% CI)")
