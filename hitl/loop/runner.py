@@ -39,7 +39,10 @@ class LoopSettings:
     )
     min_reward_pairs: int = field(
         default=30,
-        metadata={"help": "Decisive held-out pairs the reward model is judged on, at least (fewer: the round waits)."},
+        metadata={
+            "help": "Decisive held-out pairs the reward model is judged on, at least (fewer: the round waits); "
+            "cross-validation folds are trained only until they hold this many."
+        },
     )
     max_rounds: int = field(default=1, metadata={"help": "Rounds to run in this invocation (0: until stopped)."})
 
