@@ -100,6 +100,20 @@ def compare(rows_a: list[list[str]], rows_b: list[list[str]], prompts: list[str]
     return {"win": wr, "rows": rows}
 
 
+def decided_wins(rows: list[dict]) -> tuple[float, float, float, int]:
+    """A's win rate (Wilson 95% interval, n) over the comparisons the oracle decided. Under a sparse oracle most
+    comparisons tie and the raw rate (ties count half) can reach at most 0.5 + decided share / 2; this says how
+    often the new version wins where the rule has something to say."""
+    from hitl.quality.stats import wilson_interval
+
+    decided = [r for r in rows if r["outcome"] != 0.5]
+    if not decided:
+        return float("nan"), float("nan"), float("nan"), 0
+    wins = sum(r["outcome"] == 1.0 for r in decided)
+    low, high = wilson_interval(wins, len(decided))
+    return wins / len(decided), low, high, len(decided)
+
+
 def reward_vs_oracle(reward_path: str, rows: list[dict], prompts: list[str]) -> tuple[float, float, float, int]:
     """Accuracy (Wilson 95% interval, n) of a reward model on the answer pairs the oracle did not call a tie."""
     from hitl.quality.stats import wilson_interval
@@ -245,6 +259,8 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
             win_vs_v0=[wr.rate, wr.low, wr.high],
             lc_win_vs_v0=[wr.length_controlled, wr.lc_low, wr.lc_high],
             comparisons=wr.n,
+            decided_win_vs_v0=list(decided_wins(result["rows"])[:3]),
+            decided_comparisons=decided_wins(result["rows"])[3],
             reward_vs_oracle=list(acc[:3]),
             reward_vs_oracle_pairs=acc[3],
             mean_chars=sum(map(len, answers)) / max(1, len(answers)),
@@ -287,6 +303,11 @@ def rm_seconds(row: dict) -> float | None:
     return row["reward_seconds"] + (row.get("reward_cv_seconds") or 0.0)
 
 
+def decided(row: dict) -> str:
+    n = row.get("decided_comparisons")
+    return f"{ci(row.get('decided_win_vs_v0'))} ({n})" if n else "-"
+
+
 def short_name(spec: str) -> str:
     """An oracle's name for the table and the plot: a reward model's folder name, not its whole path."""
     kind, _, rest = spec.partition(":")
@@ -314,7 +335,8 @@ def ci(v) -> str:
 
 def print_table(results: list[dict]) -> None:
     head = f"{'oracle':<16} {'rnd':>3} {'judg':>5} {'decis':>5} {'RM vs oracle':>17} {'win vs v0':>17} "
-    print("\n" + head + f"{'LC win vs v0':>17} {'gen s':>6} {'RM s':>5} {'pol s':>6} {'wait s':>6} {'rnd s':>6}")
+    head += f"{'LC win vs v0':>17} {'decided win (n)':>22} "
+    print("\n" + head + f"{'gen s':>6} {'RM s':>5} {'pol s':>6} {'wait s':>6} {'rnd s':>6}")
     for res in results:
         for r in res["rows"]:
             print(
@@ -322,6 +344,7 @@ def print_table(results: list[dict]) -> None:
                 f"{fmt(r.get('judgments_used', r.get('judgments')), '5d')} "
                 f"{fmt(res['decisive_share'], '5.2f') if r['round'] == 0 else '':>5} "
                 f"{ci(r.get('reward_vs_oracle')):>17} {ci(r.get('win_vs_v0')):>17} {ci(r.get('lc_win_vs_v0')):>17} "
+                f"{decided(r):>22} "
                 f"{fmt(r.get('generate_seconds'), '6.0f')} {fmt(rm_seconds(r), '5.0f')} "
                 f"{fmt(r.get('policy_seconds'), '6.0f')} {fmt(waiting_seconds(r), '6.0f')} "
                 f"{fmt(r.get('round_seconds'), '6.0f')}"
