@@ -19,11 +19,26 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def _pg_admin(sql: str) -> None:
+def _pg_admin(sql: str, tries: int = 5) -> None:
+    """Run one admin statement. A DROP SCHEMA can deadlock with a connection a test's server thread has not
+    closed yet (it still reads the schema's tables); PostgreSQL then aborts one side, so try again a few times."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(sql))
-    admin.dispose()
+    try:
+        for attempt in range(tries):
+            try:
+                with admin.begin() as conn:
+                    conn.execute(text(sql))
+                return
+            except OperationalError as exc:
+                if "deadlock detected" not in str(exc) or attempt == tries - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+    finally:
+        admin.dispose()
 
 
 def _fresh_pg_schema() -> tuple[str, str]:
