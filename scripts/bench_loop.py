@@ -255,12 +255,13 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
 
         acc = reward_vs_oracle(version_by_id(store, round_.reward_version_id).path, result["rows"], prompts)
         answers = [a for group in mine for a in group]
+        decided_rate = decided_wins(result["rows"])
         row.update(
             win_vs_v0=[wr.rate, wr.low, wr.high],
             lc_win_vs_v0=[wr.length_controlled, wr.lc_low, wr.lc_high],
             comparisons=wr.n,
-            decided_win_vs_v0=list(decided_wins(result["rows"])[:3]),
-            decided_comparisons=decided_wins(result["rows"])[3],
+            decided_win_vs_v0=list(decided_rate[:3]),
+            decided_comparisons=decided_rate[3],
             reward_vs_oracle=list(acc[:3]),
             reward_vs_oracle_pairs=acc[3],
             mean_chars=sum(map(len, answers)) / max(1, len(answers)),
