@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from hitl import __version__
+from hitl.distributed import end_process_group
 from hitl.errors import HitlError, UsageError
 from hitl.progress import quiet_third_party_bars
 from hitl.store import StoreError
@@ -74,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # With --json, stdout carries the one JSON document; what a command says on the way goes to stderr.
     console.stderr = bool(getattr(args, "json", False))
+    succeeded = False
     try:
         result = args.func(args)
+        succeeded = True
     except (HitlError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         console.stderr = False
+        end_process_group(succeeded)  # under accelerate launch: ranks leave together (hitl.distributed)
     return int(result or 0)
 
 
