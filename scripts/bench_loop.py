@@ -3,6 +3,11 @@ each oracle from a fresh store, on the embedded default models.
 
     python scripts/bench_loop.py --out bench-results/loop.json         # make loop-demo runs this
     python scripts/bench_loop.py --oracles rule:numbered,rule:plain --rounds 2 --selection random
+    python scripts/bench_loop.py --oracles rule:detailed@128        # this oracle's answers get 128 new tokens
+
+A panel entry `SPEC@N` gives that oracle's loop and evaluation N new tokens instead of --max-new-tokens: a
+preference for longer answers cannot show once nearly every answer ends at the cap (the default panel gives
+rule:detailed 128; at 64, 75% of the default policy's answers already end there).
 
 Prompts: the project's prompt sets, every third one held out; the loop generates for the rest. Round 0: the
 default policy's candidates for the first prompts, pairs chosen for diversity (no reward model yet), judged by 8
@@ -39,8 +44,20 @@ from loop_bench_common import (
     split_prompts,
 )  # noqa: E402
 
-RULE_PANEL = "rule:concise,rule:detailed,rule:no-self,rule:list,rule:plain"
+RULE_PANEL = "rule:concise,rule:detailed@128,rule:no-self,rule:list,rule:plain"
 LENGTH_ORACLES = ("rule:concise", "rule:detailed")
+NAME_WIDTH = 20  # the table's oracle column
+
+
+def panel_entry(entry: str) -> tuple[str, int | None]:
+    """An --oracles entry as (oracle spec, its new-token budget or None): `rule:detailed@128` -> ("rule:detailed",
+    128). Only a tail of digits after the last `@` is a budget, so a reward model's path may hold an `@`."""
+    spec, at, tail = entry.rpartition("@")
+    if not at or not tail.isdigit():
+        return entry, None
+    if not spec or int(tail) < 1:
+        raise SystemExit(f"panel entry {entry!r}: use SPEC@N with N >= 1 new tokens")
+    return spec, int(tail)
 
 
 def torch_threads() -> int:
@@ -130,8 +147,9 @@ def reward_vs_oracle(reward_path: str, rows: list[dict], prompts: list[str]) -> 
     return hits / len(decided), low, high, len(decided)
 
 
-def run_oracle(spec: str, args, workdir: Path) -> dict:
-    """One loop run under one oracle, from a fresh store; returns its rows (one per round)."""
+def run_oracle(entry: str, args, workdir: Path) -> dict:
+    """One loop run under one panel entry (an oracle, perhaps with its own token budget), from a fresh store;
+    returns its rows (one per round)."""
     from hitl.campaigns import create_campaign
     from hitl.config import CampaignSettings
     from hitl.loop import LoopSettings, run_loop
@@ -146,7 +164,9 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
     from policy.config import GenerationSettings
     from policy.prompts import read_prompt_file
 
-    home = fresh_home(workdir / slug(spec))
+    spec, budget = panel_entry(entry)
+    max_new_tokens = budget or args.max_new_tokens
+    home = fresh_home(workdir / slug(entry))
     store = open_store(f"sqlite:///{home / 'loop.db'}")
     campaign = create_campaign(store, CampaignSettings(name="panel", overlap=args.overlap, gold_rate=0.0))
     oracle = checked_oracle(spec, load_judge(spec, store))
@@ -156,7 +176,7 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
         prompts_per_round=args.prompts_per_round,
         selection=args.selection,
         items_per_round=args.items_per_round,
-        max_new_tokens=args.max_new_tokens,
+        max_new_tokens=max_new_tokens,
         oracle=spec,
         config_path=args.config,
     )
@@ -272,6 +292,8 @@ def run_oracle(spec: str, args, workdir: Path) -> dict:
     store.close()
     return {
         "oracle": spec,
+        "entry": entry,
+        "max_new_tokens": max_new_tokens,
         "rows": rows,
         "judgments": total,
         "decisive_share": share,
@@ -309,10 +331,14 @@ def decided(row: dict) -> str:
     return f"{ci(row.get('decided_win_vs_v0'))} ({n})" if n else "-"
 
 
-def short_name(spec: str) -> str:
-    """An oracle's name for the table and the plot: a reward model's folder name, not its whole path."""
+def short_name(result: dict) -> str:
+    """An oracle's name for the table and the plot: a reward model's folder name, not its whole path, and the
+    entry's own token budget where it has one."""
+    spec = result["oracle"]
     kind, _, rest = spec.partition(":")
-    return (f"{kind}:{Path(rest).name}" if kind == "reward" else spec)[:16]
+    name = f"{kind}:{Path(rest).name}" if kind == "reward" else spec
+    budget = "" if result.get("entry", spec) == spec else f"@{result['max_new_tokens']}"
+    return name[: NAME_WIDTH - len(budget)] + budget
 
 
 def waiting_seconds(row: dict) -> float | None:
@@ -335,13 +361,13 @@ def ci(v) -> str:
 
 
 def print_table(results: list[dict]) -> None:
-    head = f"{'oracle':<16} {'rnd':>3} {'judg':>5} {'decis':>5} {'RM vs oracle':>17} {'win vs v0':>17} "
+    head = f"{'oracle':<{NAME_WIDTH}} {'rnd':>3} {'judg':>5} {'decis':>5} {'RM vs oracle':>17} {'win vs v0':>17} "
     head += f"{'LC win vs v0':>17} {'decided win (n)':>22} "
     print("\n" + head + f"{'gen s':>6} {'RM s':>5} {'pol s':>6} {'wait s':>6} {'rnd s':>6}")
     for res in results:
         for r in res["rows"]:
             print(
-                f"{short_name(res['oracle']):<16} {r['round']:>3} "
+                f"{short_name(res):<{NAME_WIDTH}} {r['round']:>3} "
                 f"{fmt(r.get('judgments_used', r.get('judgments')), '5d')} "
                 f"{fmt(res['decisive_share'], '5.2f') if r['round'] == 0 else '':>5} "
                 f"{ci(r.get('reward_vs_oracle')):>17} {ci(r.get('win_vs_v0')):>17} {ci(r.get('lc_win_vs_v0')):>17} "
@@ -351,7 +377,10 @@ def print_table(results: list[dict]) -> None:
                 f"{fmt(r.get('round_seconds'), '6.0f')}"
                 + (f"  {r['status']}: {r['message']}" if r.get("status") not in (None, "done") else "")
             )
-        print(f"{'':<16} targets: " + ", ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in res["targets"].items()))
+        print(
+            f"{'':<{NAME_WIDTH}} targets: "
+            + ", ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in res["targets"].items())
+        )
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -370,7 +399,7 @@ def plot(results: list[dict], path: Path) -> None:
             ax.errorbar(xs, ys, yerr=err, fmt=style, capsize=3, label=label)
         ax.axhline(0.5, color="grey", lw=0.8)
         # A label, never markup: set via text, no $...$ in our names.
-        ax.set_title(short_name(res["oracle"]), fontsize=9)
+        ax.set_title(short_name(res), fontsize=9)
         ax.set_xlabel("round")
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("oracle win rate vs v0 (95% CI)")
@@ -384,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--oracles",
         default=RULE_PANEL,
-        help=f"Comma-separated oracle specs; `human` places the --human-data oracle [{RULE_PANEL}].",
+        help=f"Comma-separated oracle specs, each optionally SPEC@N (N new tokens for its answers); `human` places "
+        f"the --human-data oracle [{RULE_PANEL}].",
     )
     parser.add_argument(
         "--human-data",
@@ -400,7 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overlap", type=int, default=3, help="Judgments per item from distinct raters [3].")
     parser.add_argument("--eval-samples", type=int, default=2, help="Answers per held-out prompt and version [2].")
     parser.add_argument("--eval-prompts", type=int, default=0, help="Use only this many held-out prompts [0: all].")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=64, help="New tokens per answer, unless an entry says SPEC@N [64]."
+    )
     parser.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "configs" / "cpu.yaml"))
     parser.add_argument("--base", default="default", help="Policy v0 [default].")
     parser.add_argument("--workdir", help="Stores and outputs here [a temporary folder].")
@@ -412,10 +444,15 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     args.train_file, args.heldout_file, n_train, n_test = split_prompts(workdir)
     specs = [s.strip() for s in args.oracles.split(",") if s.strip()]
+    bare = [panel_entry(s)[0] for s in specs]  # a malformed entry stops here, not after hours of other oracles
+    if "human" in bare and not args.human_data:
+        parser.error("`human` in --oracles needs --human-data")
     if args.human_data:
         human = human_oracle(args.human_data, HUMAN_ORACLE_DIR, args.config)
-        # `human` in --oracles places the human-preference oracle; otherwise it runs last.
-        specs = [human if s == "human" else s for s in specs] + ([] if "human" in specs else [human])
+        # `human` in --oracles places the human-preference oracle (`human@N` with its own budget); otherwise it
+        # runs last.
+        specs = [human + s.removeprefix("human") if b == "human" else s for s, b in zip(specs, bare, strict=True)]
+        specs += [] if "human" in bare else [human]
     print(
         f"loop panel: {len(specs)} oracles x {args.rounds} rounds, {n_train} training / {n_test} held-out prompts, "
         f"{args.raters} simulated raters (overlap {args.overlap}), selection {args.selection}, "
