@@ -401,6 +401,7 @@ def plot(results: list[dict], path: Path) -> None:
         # A label, never markup: set via text, no $...$ in our names.
         ax.set_title(short_name(res), fontsize=9)
         ax.set_xlabel("round")
+        ax.set_xticks(sorted({r["round"] for r in done}))  # whole rounds, never 1.5
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("oracle win rate vs v0 (95% CI)")
     axes[0][0].legend(fontsize=7, loc="lower left")
