@@ -15,6 +15,7 @@ This module is torch-free: TRL is imported inside the functions that need it.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,19 @@ def device_defaults(cuda: bool, bf16: bool) -> dict[str, Any]:
         "activation_checkpointing": False,
         "gradient_checkpointing": None,
     }
+
+
+def epochs_for_min_steps(config: Any, examples: int, max_epochs: float | None = None) -> float:
+    """The epochs a run of `examples` training rows gets: `config.num_train_epochs`, or more when those would
+    make fewer than `config.min_steps` optimizer steps, so a small dataset (a loop's first rounds, a sparse
+    preference's few decisive pairs) is trained as long as a normal one, at most `max_epochs`. `max_steps`, when
+    set, wins (the Trainer's own rule); `min_steps` 0 keeps the epochs as configured."""
+    epochs = float(config.num_train_epochs)
+    if config.min_steps <= 0 or (config.max_steps or 0) > 0 or examples <= 0:
+        return epochs
+    per_step = config.per_device_train_batch_size * config.gradient_accumulation_steps * max(1, config.world_size)
+    wanted = max(epochs, config.min_steps / math.ceil(examples / per_step))
+    return min(wanted, max(epochs, max_epochs)) if max_epochs else wanted
 
 
 def _parser(cls: type) -> Any:

@@ -23,6 +23,7 @@ from transformers import TrainerCallback
 from hitl.errors import InvalidInput
 from hitl.progress import quiet_trainer
 from hitl.threads import set_torch_threads
+from hitl.trainer_config import epochs_for_min_steps
 
 RewardFn = Callable[..., list[float]]
 
@@ -181,6 +182,10 @@ def train_policy(
     guard = DivergenceGuard()
     if algorithm in ("dpo", "kto"):
         dataset = preference_dataset(pairs) if algorithm == "dpo" else unpaired_dataset(unpaired)
+        if getattr(config, "min_steps", 0):
+            config = copy.copy(config)
+            config.num_train_epochs = epochs_for_min_steps(config, len(dataset), config.max_epochs)
+            common["args"] = config
         # TRL rebuilds a reference model from the policy's path; an in-memory model without LoRA needs a copy.
         # (A PeftModel needs none: TRL scores the reference with the adapter switched off, i.e. the original base.)
         ref = copy.deepcopy(model) if peft_config is None and not isinstance(model, str | PeftModel) else None

@@ -42,6 +42,18 @@ class PolicyOptions:
     lora_target_modules: str = field(
         default="all-linear", metadata={"help": "Modules that get adapters (peft's target_modules)."}
     )
+    min_steps: int = field(
+        default=0,
+        metadata={
+            "help": "DPO / KTO: at least this many optimizer steps, so a step with few pairs (a sparse preference "
+            "whose raters mostly tie) learns as much as one with many: more epochs, up to max_epochs (0: epochs "
+            "as set; max_steps, when set, wins)."
+        },
+    )
+    max_epochs: float = field(
+        default=4.0,
+        metadata={"help": "The most epochs min_steps may raise a run to: how often one pair is seen at most."},
+    )
 
     def peft_config(self):
         if not self.use_lora:

@@ -32,6 +32,7 @@ from hitl.errors import Conflict, InvalidInput
 from hitl.progress import quiet_trainer
 from hitl.store import Store
 from hitl.threads import set_torch_threads
+from hitl.trainer_config import epochs_for_min_steps
 from reward.config import RewardTrainConfig
 from reward.data import PreferenceData, build_preference_data, content_hash, tokenize_rows
 from reward.encoding import PairEncoder
@@ -122,15 +123,6 @@ class RewardTrainResult:
     report: dict[str, Any] | None = None
     files: list[str] = field(default_factory=list)
     trainer: Any = field(default=None, repr=False)  # TRL's trainer, for its own evaluate() and state
-
-
-def epochs_for(config: RewardTrainConfig, pairs: int) -> float:
-    """The epochs to run: as configured, or more when that would be fewer than `config.min_steps` steps."""
-    if config.min_steps <= 0 or (config.max_steps or 0) > 0 or pairs == 0:
-        return config.num_train_epochs
-    per_step = config.per_device_train_batch_size * config.gradient_accumulation_steps * max(1, config.world_size)
-    steps_per_epoch = math.ceil(pairs / per_step)
-    return max(config.num_train_epochs, config.min_steps / steps_per_epoch)
 
 
 def _resume_checkpoint(output_dir: Path, fingerprint: str, main: bool) -> str | None:
@@ -252,7 +244,7 @@ def train_reward(
     fingerprint = content_hash([model_key, *data.train])
     checkpoint = _resume_checkpoint(output_dir, fingerprint, main)
     args = copy.copy(config)
-    args.num_train_epochs = epochs_for(config, len(train_set))
+    args.num_train_epochs = epochs_for_min_steps(config, len(train_set))
     args.remove_unused_columns = False  # keep weight and pair_index for the collator
     args.max_length = None  # already cut to fit by the encoder: TRL's filter would only drop pairs
     trainer = RewardTrainer(

@@ -278,6 +278,7 @@ class RoundStages:
         metrics["policy_precision"] = result.precision
         if result.trained:
             metrics.update(policy_seconds=result.seconds, policy_loss=result.metrics.get("train_loss"))
+            metrics.update(policy_steps=result.steps, policy_epochs=result.metrics.get("epoch"))
         return StageOutcome(
             ids={"policy_version_id": result.version_id, "base_policy_id": result.base_version_id}, metrics=metrics
         )

@@ -56,6 +56,30 @@ def test_dpo_with_lora_learns_the_preference(tmp_path):
     assert after > before + 0.5
 
 
+def test_min_steps_gives_a_step_with_few_pairs_more_epochs_up_to_max_epochs(tmp_path):
+    tok = tiny_tokenizer()
+    options = {"output_dir": str(tmp_path / "out"), "per_device_train_batch_size": 4, "max_length": 32}
+    options.update(lora_r=4, lora_alpha=8, num_train_epochs=1, min_steps=6)
+    # 16 pairs at 4 a step are 4 steps an epoch: 6 steps need 1.5 epochs.
+    result = train_policy(tiny_llama(tok), tok, "dpo", make_config("dpo", options), pairs=PAIRS, threads=1)
+    assert result.steps == 6 and result.metrics["epoch"] == pytest.approx(1.5)
+    # 4 pairs are one step an epoch: 6 steps would be 6 epochs, max_epochs caps them at 3.
+    capped = make_config("dpo", {**options, "max_epochs": 3})
+    result = train_policy(tiny_llama(tok), tok, "dpo", capped, pairs=PAIRS[:4], threads=1)
+    assert result.steps == 3
+
+
+def test_min_steps_leaves_a_large_step_and_max_steps_alone():
+    from hitl.trainer_config import epochs_for_min_steps
+
+    one_epoch = {"num_train_epochs": 1, "min_steps": 20}
+    config = make_config("dpo", {"per_device_train_batch_size": 2, "gradient_accumulation_steps": 4, **one_epoch})
+    assert epochs_for_min_steps(config, 160, 4.0) == 1.0  # 20 steps already
+    assert epochs_for_min_steps(config, 60, 4.0) == pytest.approx(20 / 8)  # 8 steps an epoch
+    assert epochs_for_min_steps(config, 8, 4.0) == 4.0  # one step an epoch: capped
+    assert epochs_for_min_steps(make_config("dpo", {**one_epoch, "max_steps": 3}), 8, 4.0) == 1.0
+
+
 def test_a_saved_adapter_keeps_training_against_the_original_base(tmp_path):
     # Round 2 of the loop: the round-1 policy is an adapter folder; it trains on, with no copied reference.
     from policy.models import resolve

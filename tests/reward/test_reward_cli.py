@@ -102,7 +102,7 @@ def test_clear_errors(judged, backbone_dir, tmp_path, capsys):
 
 
 def test_min_steps_gives_small_datasets_more_epochs():
-    from reward.train import epochs_for
+    from hitl.trainer_config import epochs_for_min_steps as epochs_for
 
     config = make_config({"min_steps": 40, "per_device_train_batch_size": 16, "num_train_epochs": 2})
     assert epochs_for(config, 64) == 10.0  # 4 steps an epoch: 10 epochs make 40 steps
