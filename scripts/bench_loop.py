@@ -245,6 +245,8 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
             reward_heldout_pairs=m.get("reward_eval_pairs"),
             reward_attempts=m.get("reward_attempt", 1),
             policy_precision=m.get("policy_precision"),
+            policy_steps=m.get("policy_steps"),
+            policy_epochs=m.get("policy_epochs"),
             **{
                 k: m.get(k)
                 for k in ("reward_seconds", "reward_cv_seconds", "policy_seconds", "generate_seconds", "score_seconds")
