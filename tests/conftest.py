@@ -19,6 +19,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def heavy_results_fresh_after_a_change(monkeypatch):
+    """Every cached heavy result (hitl.service.heavy) is recomputed as soon as its data changes. In service, one
+    that took over CHEAP_SECONDS is served stale for a while after a change; on a busy CI machine a test's first
+    compute can take that long, and a test that reads, changes the data and reads again got the stale result
+    (a dashboard test failed CI that way). tests/security/test_availability.py tests the stale window itself."""
+    import hitl.service.heavy
+
+    monkeypatch.setattr(hitl.service.heavy, "CHEAP_SECONDS", float("inf"))
+
+
 def _pg_admin(sql: str, tries: int = 5) -> None:
     """Run one admin statement. A DROP SCHEMA can deadlock with a connection a test's server thread has not
     closed yet (it still reads the schema's tables); PostgreSQL then aborts one side, so try again a few times."""

@@ -80,6 +80,26 @@ def test_a_busy_heavy_slot_answers_at_once_never_queues_a_thread(client, world):
         world.service.heavy._slots.release()
 
 
+def test_a_costly_result_is_served_stale_for_a_while_after_its_data_changed(monkeypatch):
+    import hitl.service.heavy
+
+    monkeypatch.setattr(hitl.service.heavy, "CHEAP_SECONDS", 0.02)  # the service's value (tests default to inf)
+    cache = ResultCache(HeavyGate(burst=10.0), cost_ratio=1000.0)
+
+    def costly(value: int) -> int:
+        time.sleep(0.05)
+        return value
+
+    assert cache.get("board", 1, lambda: costly(1)) == 1
+    # Version 2 arrives well within 1000x the 50 ms it cost: the last result is served, nothing is recomputed.
+    assert cache.get("board", 2, lambda: costly(2)) == 1 and cache.computed == 1
+    # Under CHEAP_SECONDS a result is always fresh (a large threshold, so that a pause of the machine cannot
+    # make the quick compute count as costly).
+    monkeypatch.setattr(hitl.service.heavy, "CHEAP_SECONDS", 10.0)
+    assert cache.get("board", 3, lambda: costly(3)) == 3
+    assert cache.get("board", 4, lambda: costly(4)) == 4 and cache.computed == 3
+
+
 def test_many_callers_never_run_two_heavy_computations_at_once():
     gate = HeavyGate(1)
     cache = ResultCache(gate)
