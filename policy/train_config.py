@@ -134,3 +134,14 @@ def algorithm_of(config_path: str | None, chosen: str | None = None) -> str:
     if algorithm not in CONFIGS:
         raise InvalidInput(f"unknown algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}")
     return algorithm
+
+
+def loss_terms(config: Any) -> str | None:
+    """The loss a trainer config runs, with its weights, for the lineage: "sigmoid + sft" (DPO with an SFT term on
+    the chosen answers), "0.5*sft" for a weight other than 1, "kto" ...; None for a trainer without loss_type."""
+    types = getattr(config, "loss_type", None)
+    if not types:
+        return None
+    types = [types] if isinstance(types, str) else list(types)
+    weights = list(getattr(config, "loss_weights", None) or [1.0] * len(types))
+    return " + ".join(t if w == 1.0 else f"{w:g}*{t}" for t, w in zip(types, weights, strict=False))

@@ -245,6 +245,7 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
             reward_heldout_pairs=m.get("reward_eval_pairs"),
             reward_attempts=m.get("reward_attempt", 1),
             policy_precision=m.get("policy_precision"),
+            policy_loss_terms=m.get("policy_loss_terms"),
             policy_steps=m.get("policy_steps"),
             policy_epochs=m.get("policy_epochs"),
             **{

@@ -9,7 +9,7 @@ from hitl.cli.main import main
 from hitl.errors import InvalidInput
 from hitl.trainer_config import yaml_section
 from policy.models import native_bf16
-from policy.train_config import CONFIGS, algorithm_of, make_config
+from policy.train_config import CONFIGS, algorithm_of, loss_terms, make_config
 from reward.config import RewardTrainConfig
 from reward.config import make_config as make_reward_config
 
@@ -23,6 +23,16 @@ def test_yaml_strings_and_flags_reach_the_trainer_as_their_types(tmp_path, algor
     assert config.save_strategy == "no" and config.warmup_steps == 3 and config.lora_r == 8
     assert config.bf16 is native_bf16() and config.use_cpu is True and config.report_to == []
     assert algorithm_of(str(path)) == "dpo" and algorithm_of(str(path), "kto") == "kto"
+
+
+def test_a_yaml_list_of_dpo_losses_reaches_the_trainer_and_the_lineage_names_it(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("policy:\n  loss_type: [sigmoid, sft]\n  loss_weights: [1.0, 0.25]\n")
+    config = make_config("dpo", config_path=str(path))
+    assert config.loss_type == ["sigmoid", "sft"] and config.loss_weights == [1.0, 0.25]
+    assert loss_terms(config) == "sigmoid + 0.25*sft"
+    assert loss_terms(make_config("dpo")) == "sigmoid"
+    assert loss_terms(make_config("kto")) == "kto"
 
 
 def test_unknown_options_are_refused_with_where_they_came_from(tmp_path):

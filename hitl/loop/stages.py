@@ -275,7 +275,7 @@ class RoundStages:
         except TrainingDiverged as exc:
             return StageOutcome(stop=str(exc))
         metrics: dict[str, Any] = {"best_of_n_pairs": result.best_of_n_pairs, "human_pairs": result.human_pairs}
-        metrics["policy_precision"] = result.precision
+        metrics.update(policy_precision=result.precision, policy_loss_terms=result.loss)
         if result.trained:
             metrics.update(policy_seconds=result.seconds, policy_loss=result.metrics.get("train_loss"))
             metrics.update(policy_steps=result.steps, policy_epochs=result.metrics.get("epoch"))

@@ -36,7 +36,13 @@ def test_one_whole_round_on_the_default_models(tmp_path, home_with_default_model
         yaml.safe_dump(
             {
                 "reward": {"max_length": 96, "num_train_epochs": 2, "per_device_train_batch_size": 8},
-                "policy": {"learning_rate": 2e-4, "num_train_epochs": 1, "per_device_train_batch_size": 4},
+                "policy": {
+                    "learning_rate": 2e-4,
+                    "num_train_epochs": 1,
+                    "per_device_train_batch_size": 4,
+                    "loss_type": ["sigmoid", "sft"],
+                    "loss_weights": [1.0, 0.5],
+                },
             }
         )
     )
@@ -65,6 +71,7 @@ def test_one_whole_round_on_the_default_models(tmp_path, home_with_default_model
     queued = r.metrics["items_queued"]
     assert 8 <= queued <= 16 and r.metrics["selected_by"] == {"informative": queued} and r.metrics["candidates"] >= 32
     assert r.metrics["policy_precision"] in ("bf16", "fp32")
+    assert r.metrics["policy_loss_terms"] == "sigmoid + 0.5*sft"  # the YAML's DPO loss ran and the round says so
     assert 0.0 <= r.metrics["oracle_win_rate"] <= 1.0
     assert simulate(store, campaign, crowd, oracle, 10**6, seed=1).total == 3 * queued  # the new pairs reach raters
 

@@ -93,6 +93,7 @@ class PolicyStepResult:
     seconds: float = 0.0
     metrics: dict[str, Any] = field(default_factory=dict)
     precision: str = "fp32"  # what the trainer ran in (bf16 where the hardware runs it natively)
+    loss: str | None = None  # the loss terms it ran, e.g. "sigmoid + sft" (policy.train_config.loss_terms)
     log_history: list[dict[str, Any]] = field(default_factory=list)  # the trainer's logs (empty if not trained)
 
 
@@ -126,6 +127,7 @@ def _existing(row: Any) -> PolicyStepResult:
         steps=meta.get("steps", 0),
         metrics=dict(meta.get("metrics") or {}),
         precision=meta.get("precision", "fp32"),
+        loss=meta.get("loss"),
     )
 
 
@@ -206,7 +208,7 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
     from hitl.catalog import register_model_version
     from policy.fill import register_resolved, resolve_named
     from policy.train import load_for_training, records_from_store, train_policy
-    from policy.train_config import algorithm_of, make_config
+    from policy.train_config import algorithm_of, loss_terms, make_config
 
     algorithm = algorithm_of(step.trainer.config_path, step.algorithm)
     check_step(step, algorithm)
@@ -265,6 +267,7 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
         "steps": result.steps,
         "seconds": seconds,
         "precision": "bf16" if getattr(config, "bf16", False) else "fp32",
+        "loss": loss_terms(config),
         "metrics": result.metrics,
     }
     with store.write() as conn:
@@ -283,5 +286,6 @@ def train_policy_step(store: Store, campaign: Campaign, step: PolicyStep) -> Pol
         seconds,
         result.metrics,
         metadata["precision"],
+        metadata["loss"],
         log_history=result.log_history,
     )
