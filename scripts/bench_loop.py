@@ -253,6 +253,11 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
                 for k in ("reward_seconds", "reward_cv_seconds", "policy_seconds", "generate_seconds", "score_seconds")
             },
             reward_heldout_split=[m.get("reward_heldout_accuracy"), m.get("reward_heldout_pairs")],
+            # Where a waiting round's time went: the reward models that failed the gate, and the pairs it queued.
+            waiting_reward_seconds=(m.get("reward_seconds_all") or 0.0)
+            - (m.get("reward_seconds") or 0.0)
+            - (m.get("reward_cv_seconds") or 0.0),
+            waiting_queue_seconds=m.get("waiting_queue_seconds") or 0.0,
             judge_seconds=judge_seconds,
             round_seconds=loop_seconds + judge_seconds,
             # The loop's own time per attempt: the last one trained the policy; the earlier ones ended waiting
@@ -261,6 +266,12 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
         )
         rows.append(row)
         print(f"[{spec}] round {number}: {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True)
+        if waits:
+            print(
+                f"[{spec}] round {number} waited {waiting_seconds(row):.0f} s: reward models that failed the gate "
+                f"{row['waiting_reward_seconds']:.0f} s, pairs queued for raters {row['waiting_queue_seconds']:.0f} s",
+                flush=True,
+            )
     # Every version against v0 on the held-out prompts.
     records = read_prompt_file(args.heldout_file)[: args.eval_prompts or None]
     prompts = [r.prompt for r in records]

@@ -85,9 +85,12 @@ class RoundPlan:
     waiting_prompts: int = field(
         default=192,
         metadata={
-            "help": "Prompts answered for each batch queued while a round waits (0: --prompts-per-round). More than "
-            "a round's: the batch is the likeliest-decisive pairs of a larger pool, and a round waits when decisive "
-            "pairs are scarce (a sparse preference: few candidate sets hold an answer that meets it)."
+            "help": "Prompts answered for each batch queued while a round waits, once the campaign's judgments "
+            "predict which pairs raters decide (hitl.decisiveness); until then a round's --prompts-per-round (a "
+            "larger pool costs generation and its choice could not find the decisive pairs in it). 0: always a "
+            "round's. More than a round's: the batch is the likeliest-decisive pairs of a larger pool, and a round "
+            "waits when decisive pairs are scarce (a sparse preference: few candidate sets hold an answer that "
+            "meets it)."
         },
     )
     waiting_batches: int = field(
@@ -234,6 +237,7 @@ class RoundStages:
         metrics: dict[str, Any] = {"reward_accuracy": result.accuracy, "reward_eval_pairs": result.eval_pairs}
         if result.trained:
             metrics["reward_seconds"] = time.perf_counter() - started
+            metrics["reward_cv_seconds"] = None  # this attempt's own, set below when it cross-validates
         if self.plan.reward_folds > 1 and result.eval_pairs < min_pairs:
             # Too few decisive pairs in the held-out split to judge the model on: other folds held out in turn,
             # until the gate has the pairs it needs (every decisive judgment can be a held-out pair; the model it
@@ -247,6 +251,10 @@ class RoundStages:
                 reward_folds=folds.folds,
                 reward_cv_seconds=folds.seconds,
             )
+        if result.trained:
+            # Every attempt's reward models, the ones that failed the gate too: a waiting round's time by stage.
+            spent = (metrics["reward_seconds"] or 0.0) + (metrics.get("reward_cv_seconds") or 0.0)
+            metrics["reward_seconds_all"] = round_.metrics.get("reward_seconds_all", 0.0) + spent
         return StageOutcome(
             ids={"reward_version_id": result.version_id, "snapshot_id": result.snapshot_ids.get("train")},
             metrics=metrics,
@@ -321,18 +329,25 @@ class RoundStages:
         from hitl.stats import queue_depth
 
         plan = self.plan
+        started = time.perf_counter()
         attempt = round_.metrics.get("reward_attempt", 2)
         batch = round_.metrics.get(f"waiting_batches_{attempt}", 0)
         queued = round_.metrics.get(f"items_queued_waiting_{attempt}", 0)
         metrics: dict[str, Any] = {}
         base = self._base(store, round_)
-        prompts = plan.waiting_prompts or plan.prompts_per_round
         inputs = _ChoiceInputs()  # loaded once for all the batches: no judgment arrives between them
         while batch < plan.waiting_batches:
             short = round_.metrics.get("wait_until_judgments", 0) - judgment_count(store, campaign)
             if batch and queue_depth(store, campaign).judgments_needed >= short:
                 break  # the queue already holds what the wait needs
             batch += 1
+            self._load_choice(store, campaign, round_, inputs)
+            # The larger pool only pays when the choice can find the decisive pairs in it: with no decisiveness
+            # model that predicts (too few judged pairs, or ties that follow no pattern it sees) the pairs it
+            # would choose are as likely to tie as any, and the extra answers only cost generation.
+            prompts = plan.prompts_per_round
+            if inputs.decisive is not None and plan.waiting_prompts:
+                prompts = plan.waiting_prompts
             tag = f"{attempt}" if batch == 1 else f"{attempt}.{batch}"
             step = QueueStep(
                 candidate_parts(base, base, dataclasses.replace(plan, include_base=False)),
@@ -355,10 +370,16 @@ class RoundStages:
             result, choice = self._queue(store, campaign, round_, step, inputs)
             queued += result.items
             metrics.update({f"items_queued_waiting_{attempt}": queued, f"waiting_batches_{attempt}": batch})
+            metrics[f"waiting_pool_prompts_{attempt}"] = prompts
             if "decisive_model" in choice:
                 metrics[f"decisive_model_waiting_{attempt}"] = choice["decisive_model"]
             if not result.items:
                 break  # nothing left to pair: more of the same would queue nothing either
+        if metrics:
+            # Generating and choosing the waiting batches, every attempt's: a waiting round's time by stage.
+            metrics["waiting_queue_seconds"] = round_.metrics.get("waiting_queue_seconds", 0.0) + (
+                time.perf_counter() - started
+            )
         return StageOutcome(metrics=metrics)
 
     def _queue(self, store: Store, campaign: Campaign, round_: LoopRound, step: QueueStep, inputs: _ChoiceInputs):
@@ -368,16 +389,22 @@ class RoundStages:
         about the choice."""
         if step.once and queue_step_done(store, campaign, step):
             return queue_step(store, campaign, step), {}
-        if not inputs.loaded:
-            inputs.loaded = True
-            if self.plan.selection == "informative" and round_.reward_version_id:
-                inputs.rewards = reward_samples(_reward_path(store, round_), self.plan.selection_samples)
-            if self.plan.selection != "random":
-                model = campaign_decisiveness(store, campaign)
-                if model is not None:
-                    inputs.decisive, inputs.record = model.predict, {"decisive_model": model.summary()}
+        self._load_choice(store, campaign, round_, inputs)
         result = queue_step(store, campaign, step, rewards=inputs.rewards, decisive=inputs.decisive)
         return result, dict(inputs.record)
+
+    def _load_choice(self, store: Store, campaign: Campaign, round_: LoopRound, inputs: _ChoiceInputs) -> None:
+        """Fill `inputs` on first use: the round's reward model's samples (informative choice) and the campaign's
+        decisiveness model when it predicts (any choice but random, the baseline)."""
+        if inputs.loaded:
+            return
+        inputs.loaded = True
+        if self.plan.selection == "informative" and round_.reward_version_id:
+            inputs.rewards = reward_samples(_reward_path(store, round_), self.plan.selection_samples)
+        if self.plan.selection != "random":
+            model = campaign_decisiveness(store, campaign)
+            if model is not None:
+                inputs.decisive, inputs.record = model.predict, {"decisive_model": model.summary()}
 
     def score(self, store: Store, campaign: Campaign, round_: LoopRound) -> StageOutcome:
         """The round's reward model pre-labels the open items and puts the ones it is least sure of first."""

@@ -174,6 +174,8 @@ def test_too_few_held_out_pairs_cross_validate_over_every_fold_once(setup):
     m = short.metrics
     assert m["reward_accuracy"] is None and m["reward_eval_pairs"] == decisive  # the most the folds could hold out
     assert m["reward_heldout_pairs"] < decisive and not (model_dir / "folds").exists()  # no fold was trained
+    # A failed attempt's time still counts towards the round's reward-model time (a waiting round's split).
+    assert m["reward_seconds_all"] == pytest.approx(m["reward_seconds"] + (m["reward_cv_seconds"] or 0.0))
     verdict = reward_gate(m["reward_accuracy"], m["reward_eval_pairs"], 0.5, 10_000, judgments=100)
     assert not verdict.passed and verdict.pairs == decisive and f"has {decisive} decisive pairs" in verdict.message
 
@@ -226,6 +228,46 @@ def test_a_waiting_round_queues_as_many_batches_as_the_wait_needs_and_never_twic
     queued = outcome.metrics["items_queued_waiting_2"]
     assert 2 <= outcome.metrics["waiting_batches_2"] <= 4  # more than one batch: one holds at most 4 judgments
     assert queued >= 10 and queue_depth(store, campaign).judgments_needed == queued
+    assert outcome.metrics["waiting_queue_seconds"] > 0  # the waiting round's time in generating and choosing
     round_ = state.save(store, round_, metrics=outcome.metrics)
     assert stages.replenish(store, campaign, round_).metrics == {}  # the queue holds what the wait needs
     assert queue_depth(store, campaign).open_items == queued
+
+
+def test_a_waiting_batch_draws_on_the_larger_pool_only_when_decisiveness_predicts(setup, monkeypatch):
+    """Without a decisiveness model that predicts, a waiting batch answers a round's prompts (a larger pool would
+    cost generation and its choice could not find the decisive pairs in it); with one, --waiting-prompts."""
+    import dataclasses
+
+    from sqlalchemy import func, select
+
+    from hitl.loop import stages as stages_module
+    from hitl.loop import state
+    from hitl.store.schema import responses
+
+    store, campaign, plan, base = setup
+    plan = dataclasses.replace(plan, prompts_per_round=2, waiting_prompts=4, waiting_batches=1)
+    stages = RoundStages(plan, base_policy=base)
+    round_ = state.current_round(store, campaign, None)
+    count = state.judgment_count(store, campaign)
+
+    def prompts_answered(attempt: int) -> int:
+        with store.read() as conn:
+            source = f"hitl loop {campaign.name} r{round_.number} more {attempt}"
+            q = select(func.count(func.distinct(responses.c.prompt_id))).where(responses.c.source == source)
+            return conn.execute(q).scalar_one()
+
+    class Predicts:
+        def predict(self, a: str, b: str) -> float:
+            return 0.5
+
+        def summary(self) -> dict:
+            return {"pairs": 50}
+
+    for attempt, model, pool in ((2, None, 2), (3, Predicts(), 4)):
+        monkeypatch.setattr(stages_module, "campaign_decisiveness", lambda store, campaign, model=model: model)
+        round_ = state.save(store, round_, metrics={"reward_attempt": attempt, "wait_until_judgments": count + 1})
+        outcome = stages.replenish(store, campaign, round_)
+        assert outcome.metrics[f"waiting_pool_prompts_{attempt}"] == pool
+        assert prompts_answered(attempt) == pool
+        assert (f"decisive_model_waiting_{attempt}" in outcome.metrics) == (model is not None)
