@@ -228,7 +228,11 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
         loop_seconds = sum(attempts)
         m = done.metrics
         row = {"round": number, "status": done.status, "message": done.message, "waits": waits}
+        # The time a round took counts whether or not it finished (a round still waiting is no faster than 15 min).
+        row.update(attempt_seconds=attempts, round_seconds=loop_seconds + judge_seconds)
+        row.update(waiting_queue_seconds=m.get("waiting_queue_seconds") or 0.0)
         if done.status != "done":
+            row["waiting_reward_seconds"] = m.get("reward_seconds_all") or 0.0
             rows.append(row)
             print(f"[{spec}] round {number} {done.status}: {done.message}", flush=True)
             break
@@ -257,12 +261,11 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
             waiting_reward_seconds=(m.get("reward_seconds_all") or 0.0)
             - (m.get("reward_seconds") or 0.0)
             - (m.get("reward_cv_seconds") or 0.0),
-            waiting_queue_seconds=m.get("waiting_queue_seconds") or 0.0,
             judge_seconds=judge_seconds,
-            round_seconds=loop_seconds + judge_seconds,
             # The loop's own time per attempt: the last one trained the policy; the earlier ones ended waiting
             # for judgments (a reward model that failed the gate, and the pairs queued for raters).
             attempt_seconds=attempts,
+            round_seconds=loop_seconds + judge_seconds,
         )
         rows.append(row)
         print(f"[{spec}] round {number}: {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True)
@@ -359,7 +362,9 @@ def waiting_seconds(row: dict) -> float | None:
     """The loop's time in the attempts that ended waiting for more judgments (their reward models and the pairs
     they queued), without the raters' time; the rest of the round is its last attempt and the judging."""
     attempts = row.get("attempt_seconds")
-    return sum(attempts[:-1]) if attempts else None
+    if not attempts:
+        return None
+    return sum(attempts[:-1]) if row.get("status") == "done" else sum(attempts)  # unfinished: every attempt waited
 
 
 def fmt(x, spec: str) -> str:

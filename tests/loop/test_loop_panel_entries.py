@@ -50,3 +50,14 @@ def test_the_table_names_an_entry_by_its_oracle_and_its_own_budget(bench_loop):
     named = bench_loop.short_name({**human, "max_new_tokens": 96})
     assert named.startswith("reward:human-") and named.endswith("@96")
     assert len(named) == bench_loop.NAME_WIDTH
+
+
+def test_a_round_that_never_finished_waiting_is_not_under_15_minutes(bench_loop):
+    """A round still waiting when the benchmark gave up counts every attempt it spent as waiting time; the
+    time target is judged on it too (a round that never ends is no faster than 15 minutes)."""
+    waiting = {"round": 1, "status": "waiting", "attempt_seconds": [400.0, 300.0, 350.0], "round_seconds": 1060.0}
+    result = {"oracle": "rule:example", "rows": [{"round": 0, "round_seconds": 90.0}, waiting]}
+    assert bench_loop.waiting_seconds(waiting) == 1050.0
+    assert bench_loop.targets(result, rounds=3) == {"round_under_15_min": False, "all_rounds_done": False}
+    done = {**waiting, "status": "done", "round_seconds": 800.0}
+    assert bench_loop.waiting_seconds(done) == 700.0  # the last attempt trained the policy
