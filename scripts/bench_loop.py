@@ -229,10 +229,17 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
         m = done.metrics
         row = {"round": number, "status": done.status, "message": done.message, "waits": waits}
         # The time a round took counts whether or not it finished (a round still waiting is no faster than 15 min).
-        row.update(attempt_seconds=attempts, round_seconds=loop_seconds + judge_seconds)
-        row.update(waiting_queue_seconds=m.get("waiting_queue_seconds") or 0.0)
-        if done.status != "done":
-            row["waiting_reward_seconds"] = m.get("reward_seconds_all") or 0.0
+        # The loop's own time per attempt: the last one of a finished round trained the policy; the others ended
+        # waiting for judgments (a reward model that failed the gate, and the pairs queued for raters).
+        last_reward = (m.get("reward_seconds") or 0.0) + (m.get("reward_cv_seconds") or 0.0)
+        finished = done.status == "done"
+        row.update(
+            attempt_seconds=attempts,
+            round_seconds=loop_seconds + judge_seconds,
+            waiting_queue_seconds=m.get("waiting_queue_seconds") or 0.0,
+            waiting_reward_seconds=(m.get("reward_seconds_all") or 0.0) - (last_reward if finished else 0.0),
+        )
+        if not finished:
             rows.append(row)
             print(f"[{spec}] round {number} {done.status}: {done.message}", flush=True)
             break
@@ -257,15 +264,8 @@ def run_oracle(entry: str, args, workdir: Path) -> dict:
                 for k in ("reward_seconds", "reward_cv_seconds", "policy_seconds", "generate_seconds", "score_seconds")
             },
             reward_heldout_split=[m.get("reward_heldout_accuracy"), m.get("reward_heldout_pairs")],
-            # Where a waiting round's time went: the reward models that failed the gate, and the pairs it queued.
-            waiting_reward_seconds=(m.get("reward_seconds_all") or 0.0)
-            - (m.get("reward_seconds") or 0.0)
-            - (m.get("reward_cv_seconds") or 0.0),
             judge_seconds=judge_seconds,
-            # The loop's own time per attempt: the last one trained the policy; the earlier ones ended waiting
-            # for judgments (a reward model that failed the gate, and the pairs queued for raters).
-            attempt_seconds=attempts,
-            round_seconds=loop_seconds + judge_seconds,
+            round_seconds=loop_seconds + judge_seconds,  # now with the judging of the pairs the round queued
         )
         rows.append(row)
         print(f"[{spec}] round {number}: {row['round_seconds']:.0f} s, {judged.total} new judgments", flush=True)
